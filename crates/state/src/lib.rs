@@ -1,0 +1,52 @@
+//! Sheaf's state: a versioned key-value store whose every committed version is readable, overlays
+//! for a block in progress and for each transaction inside it, and a Jellyfish Merkle Tree root over
+//! all keys as the app hash.
+//!
+//! Everything that touches consensus state goes through [`StateRead`] / [`StateWrite`], so the
+//! same module code runs against a committed [`Snapshot`] (RPC reads, `eth_call`) or a [`Delta`]
+//! (block execution). Deltas keep their changes in a `BTreeMap`, so what reaches the tree is always
+//! in key order, never in hash-map order.
+
+mod delta;
+mod storage;
+mod typed;
+
+pub use delta::{Changes, Delta};
+pub use storage::{AuxWrite, PreparedCommit, Snapshot, Storage, StorageError};
+pub use typed::{StateReadExt, StateWriteExt};
+
+/// Read access to consensus state.
+///
+/// Reads are infallible at this level: a storage read that fails means the database is corrupt or
+/// gone, and a node in that condition must halt loudly rather than execute on guessed data.
+pub trait StateRead {
+    fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>>;
+}
+
+/// Write access to consensus state. Writes only ever land in an overlay; [`Storage::commit`] is the
+/// single place where anything becomes durable.
+pub trait StateWrite: StateRead {
+    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>);
+    fn delete(&mut self, key: Vec<u8>);
+}
+
+impl<T: StateRead + ?Sized> StateRead for &T {
+    fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
+        (**self).get_raw(key)
+    }
+}
+
+impl<T: StateRead + ?Sized> StateRead for &mut T {
+    fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
+        (**self).get_raw(key)
+    }
+}
+
+impl<T: StateWrite + ?Sized> StateWrite for &mut T {
+    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        (**self).put_raw(key, value)
+    }
+    fn delete(&mut self, key: Vec<u8>) {
+        (**self).delete(key)
+    }
+}

@@ -1,0 +1,325 @@
+use std::{path::Path, sync::Arc};
+
+use borsh::BorshDeserialize;
+use jmt::{
+    KeyHash, OwnedValue, RootHash, Sha256Jmt, Version,
+    storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader},
+};
+use redb::{Database, ReadableDatabase, TableDefinition};
+
+use crate::{Changes, StateRead};
+
+/// JMT nodes, keyed by `version (8 bytes BE) ‖ borsh(NodeKey)`: a block's new nodes all carry its
+/// version, so they append at the end of the table instead of landing at random pages.
+const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
+/// Every version of every value: `sha256(key) ‖ version (8 bytes BE)` → `[1] ‖ value` or `[0]`
+/// for a deletion. A read at height `h` is the last entry at or below `h`.
+const VALUES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_values");
+/// The committed height and app hash, written in the same transaction as the state they describe.
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Tables that belong to callers (blocks, receipts, indexes), committed together with the state.
+const AUX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("aux");
+
+const META_HEIGHT: &str = "height";
+const META_APP_HASH: &str = "app_hash";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Db(String),
+    #[error("merkle tree: {0}")]
+    Tree(String),
+    #[error("commit out of order: expected version {expected}, got {found}")]
+    OutOfOrder { expected: u64, found: u64 },
+}
+
+fn db_err(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Db(e.to_string())
+}
+
+/// A write to a caller-owned table, committed atomically with a block's state.
+pub struct AuxWrite {
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+}
+
+/// A block's state changes with their Merkle root computed but nothing yet written: the root is
+/// the app hash `finalize_block` answers, the writes happen at `commit`.
+pub struct PreparedCommit {
+    pub version: Version,
+    pub root: [u8; 32],
+    nodes: NodeBatch,
+}
+
+/// The durable store. Cloning shares the same database.
+#[derive(Clone)]
+pub struct Storage {
+    db: Arc<Database>,
+}
+
+impl Storage {
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let db = Database::create(path).map_err(db_err)?;
+        let txn = db.begin_write().map_err(db_err)?;
+        {
+            txn.open_table(NODES).map_err(db_err)?;
+            txn.open_table(VALUES).map_err(db_err)?;
+            txn.open_table(META).map_err(db_err)?;
+            txn.open_table(AUX).map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
+    /// The last committed height and its app hash, or `None` before genesis.
+    pub fn latest(&self) -> Result<Option<(u64, [u8; 32])>, StorageError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let meta = txn.open_table(META).map_err(db_err)?;
+        let height = meta.get(META_HEIGHT).map_err(db_err)?;
+        let hash = meta.get(META_APP_HASH).map_err(db_err)?;
+        Ok(match (height, hash) {
+            (Some(h), Some(a)) => {
+                let height = u64::from_be_bytes(h.value().try_into().map_err(db_err)?);
+                let hash: [u8; 32] = a.value().try_into().map_err(db_err)?;
+                Some((height, hash))
+            }
+            _ => None,
+        })
+    }
+
+    /// A consistent read view of state as of `version`. Every committed version stays readable
+    /// (nothing is pruned yet), which covers wallets that pin reads to a recent block number.
+    pub fn snapshot(&self, version: u64) -> Result<Snapshot, StorageError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let values = txn.open_table(VALUES).map_err(db_err)?;
+        let nodes = txn.open_table(NODES).map_err(db_err)?;
+        Ok(Snapshot { version, values, nodes })
+    }
+
+    /// Computes the Merkle root of the state that results from applying `changes` on top of
+    /// `version - 1`. Reads only committed data, so it can run while RPC readers are active.
+    pub fn prepare(&self, version: u64, changes: &Changes) -> Result<PreparedCommit, StorageError> {
+        let expected = match self.latest()? {
+            Some((h, _)) => h + 1,
+            None => 0,
+        };
+        if version != expected {
+            return Err(StorageError::OutOfOrder { expected, found: version });
+        }
+        let reader = self.snapshot(version.saturating_sub(1))?;
+        let tree = Sha256Jmt::new(&reader);
+        let value_set = changes
+            .iter()
+            .map(|(key, value)| (KeyHash::with::<sha2::Sha256>(key), value.clone()));
+        let (root, batch) = tree
+            .put_value_set(value_set, version)
+            .map_err(|e| StorageError::Tree(e.to_string()))?;
+        Ok(PreparedCommit { version, root: root.0, nodes: batch.node_batch })
+    }
+
+    /// Writes a prepared block, its caller-owned records and the new height/app hash in one
+    /// durable transaction: after a crash either all of it is there or none of it.
+    pub fn commit(&self, prepared: PreparedCommit, aux: Vec<AuxWrite>) -> Result<(), StorageError> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        {
+            let mut nodes = txn.open_table(NODES).map_err(db_err)?;
+            for (node_key, node) in prepared.nodes.nodes() {
+                let bytes = borsh::to_vec(node).map_err(db_err)?;
+                nodes.insert(node_key_bytes(node_key).as_slice(), bytes.as_slice()).map_err(db_err)?;
+            }
+            let mut values = txn.open_table(VALUES).map_err(db_err)?;
+            for ((version, key_hash), value) in prepared.nodes.values() {
+                let encoded = encode_value(value.as_deref());
+                values
+                    .insert(value_key(key_hash.0, *version).as_slice(), encoded.as_slice())
+                    .map_err(db_err)?;
+            }
+            let mut aux_table = txn.open_table(AUX).map_err(db_err)?;
+            for write in &aux {
+                aux_table.insert(write.key.as_slice(), write.value.as_slice()).map_err(db_err)?;
+            }
+            let mut meta = txn.open_table(META).map_err(db_err)?;
+            meta.insert(META_HEIGHT, prepared.version.to_be_bytes().as_slice()).map_err(db_err)?;
+            meta.insert(META_APP_HASH, prepared.root.as_slice()).map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)
+    }
+
+    /// Reads a caller-owned record.
+    pub fn aux_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(AUX).map_err(db_err)?;
+        Ok(table.get(key).map_err(db_err)?.map(|v| v.value().to_vec()))
+    }
+
+    /// The JMT root at a committed version (equal to the app hash committed with it).
+    pub fn root_at(&self, version: u64) -> Result<[u8; 32], StorageError> {
+        let snapshot = self.snapshot(version)?;
+        let tree = Sha256Jmt::new(&snapshot);
+        tree.get_root_hash(version)
+            .map(|RootHash(root)| root)
+            .map_err(|e| StorageError::Tree(e.to_string()))
+    }
+}
+
+/// Committed state as of one version.
+pub struct Snapshot {
+    version: u64,
+    values: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+    nodes: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+}
+
+impl Snapshot {
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn value_at(&self, key_hash: [u8; 32], version: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        let low = value_key(key_hash, 0);
+        let high = value_key(key_hash, version);
+        let mut range = self.values.range(low.as_slice()..=high.as_slice()).map_err(db_err)?;
+        match range.next_back() {
+            Some(entry) => {
+                let (_, value) = entry.map_err(db_err)?;
+                Ok(decode_value(value.value()))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+impl StateRead for Snapshot {
+    fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let key_hash = KeyHash::with::<sha2::Sha256>(key).0;
+        match self.value_at(key_hash, self.version) {
+            Ok(value) => value,
+            Err(e) => panic!("state read failed at version {}: {e}", self.version),
+        }
+    }
+}
+
+impl TreeReader for Snapshot {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        let key = node_key_bytes(node_key);
+        match self.nodes.get(key.as_slice())? {
+            Some(bytes) => Ok(Some(Node::try_from_slice(bytes.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        Ok(self.value_at(key_hash.0, max_version)?)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        // Only tree restoration (state sync) needs this, and Sheaf does not restore trees.
+        Err(anyhow::anyhow!("get_rightmost_leaf is only used by state sync, which is not supported"))
+    }
+}
+
+fn node_key_bytes(node_key: &NodeKey) -> Vec<u8> {
+    let mut key = node_key.version().to_be_bytes().to_vec();
+    // borsh of a NodeKey cannot fail: it is plain bytes and integers.
+    key.extend(borsh::to_vec(node_key).unwrap_or_default());
+    key
+}
+
+fn value_key(key_hash: [u8; 32], version: u64) -> [u8; 40] {
+    let mut key = [0u8; 40];
+    key[..32].copy_from_slice(&key_hash);
+    key[32..].copy_from_slice(&version.to_be_bytes());
+    key
+}
+
+fn encode_value(value: Option<&[u8]>) -> Vec<u8> {
+    match value {
+        Some(v) => {
+            let mut out = Vec::with_capacity(v.len() + 1);
+            out.push(1);
+            out.extend_from_slice(v);
+            out
+        }
+        None => vec![0],
+    }
+}
+
+fn decode_value(stored: &[u8]) -> Option<Vec<u8>> {
+    match stored.split_first() {
+        Some((1, value)) => Some(value.to_vec()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Delta, StateWrite};
+
+    fn commit(storage: &Storage, version: u64, changes: &Changes) -> [u8; 32] {
+        let prepared = storage.prepare(version, changes).expect("prepare");
+        let root = prepared.root;
+        storage.commit(prepared, vec![]).expect("commit");
+        root
+    }
+
+    #[test]
+    fn versions_stay_readable_and_roots_match() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::open(&dir.path().join("db")).expect("open");
+        let mut v0 = Changes::new();
+        v0.insert(b"alice".to_vec(), Some(b"10".to_vec()));
+        v0.insert(b"bob".to_vec(), Some(b"5".to_vec()));
+        let root0 = commit(&storage, 0, &v0);
+
+        let snapshot = storage.snapshot(0).expect("snapshot");
+        let mut block = Delta::new(&snapshot);
+        block.put_raw(b"alice".to_vec(), b"7".to_vec());
+        block.delete(b"bob".to_vec());
+        let root1 = commit(&storage, 1, block.changes());
+        assert_ne!(root0, root1);
+
+        let old = storage.snapshot(0).expect("snapshot");
+        let new = storage.snapshot(1).expect("snapshot");
+        assert_eq!(old.get_raw(b"alice"), Some(b"10".to_vec()));
+        assert_eq!(old.get_raw(b"bob"), Some(b"5".to_vec()));
+        assert_eq!(new.get_raw(b"alice"), Some(b"7".to_vec()));
+        assert_eq!(new.get_raw(b"bob"), None);
+        assert_eq!(storage.latest().expect("latest"), Some((1, root1)));
+        assert_eq!(storage.root_at(0).expect("root"), root0);
+        assert_eq!(storage.root_at(1).expect("root"), root1);
+    }
+
+    #[test]
+    fn same_state_same_root_whatever_the_history() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = Storage::open(&dir.path().join("a")).expect("open");
+        let b = Storage::open(&dir.path().join("b")).expect("open");
+        let mut direct = Changes::new();
+        direct.insert(b"k".to_vec(), Some(b"v".to_vec()));
+        let root_a = commit(&a, 0, &direct);
+
+        let mut detour = Changes::new();
+        detour.insert(b"k".to_vec(), Some(b"v".to_vec()));
+        detour.insert(b"tmp".to_vec(), Some(b"x".to_vec()));
+        commit(&b, 0, &detour);
+        let mut cleanup = Changes::new();
+        cleanup.insert(b"tmp".to_vec(), None);
+        let root_b = commit(&b, 1, &cleanup);
+        assert_eq!(root_a, root_b);
+    }
+
+    #[test]
+    fn out_of_order_commit_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::open(&dir.path().join("db")).expect("open");
+        let changes = Changes::from([(b"k".to_vec(), Some(b"v".to_vec()))]);
+        assert!(matches!(
+            storage.prepare(3, &changes),
+            Err(StorageError::OutOfOrder { expected: 0, found: 3 })
+        ));
+    }
+}
