@@ -1,1 +1,34 @@
-//! placeholder
+//! The ABI is the API: every call a wallet or script makes to Sheaf is a Solidity-ABI call against
+//! one of the interfaces in `contracts/`, decoded here with alloy's `sol!` from those same files.
+
+use alloy_primitives::{Address, address};
+
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/IERC20.sol"
+);
+
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/ISheafTokenFactory.sol"
+);
+
+/// Fixed addresses of the system modules. `eth_getCode` answers a one-byte stub at each, so
+/// wallets treat calls to them as contract interactions.
+pub mod system {
+    use super::*;
+
+    /// The bank module's token factory.
+    pub const TOKEN_FACTORY: Address = address!("5eaf000000000000000000000000000000000001");
+
+    /// Every system address by the name `sheaf_systemAddresses` reports it under.
+    pub const ALL: &[(&str, Address)] = &[("tokenFactory", TOKEN_FACTORY)];
+
+    pub fn is_system(addr: &Address) -> bool {
+        ALL.iter().any(|(_, a)| a == addr)
+    }
+}
+
+/// The code `eth_getCode` returns for system addresses and tokens: `INVALID` (0xfe), which no
+/// one can execute but which marks the address as a contract.
+pub const STUB_CODE: &[u8] = &[0xfe];
