@@ -1,1 +1,88 @@
-//! placeholder
+//! The contract between the app and its modules. A module is called with a [`CallEnv`] (who, with
+//! how much ETH, in which block), an overlay it may write to, the ABI calldata and a log sink; it
+//! returns ABI-encoded output or a [`Revert`]. The app owns the overlay: on a revert it throws the
+//! module's writes and logs away, so a module never has to undo anything itself.
+
+use alloy_primitives::{Address, Bytes, Log, U256};
+use alloy_sol_types::{SolError, SolInterface, Revert as SolRevert};
+
+/// Facts about the block being executed, the same for every transaction in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockContext {
+    pub height: u64,
+    /// Seconds since the Unix epoch, as decided by consensus (never read from a local clock).
+    pub timestamp: u64,
+    /// Where the proposer's priority fees go.
+    pub proposer: Address,
+    pub base_fee: u64,
+}
+
+/// One call into a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallEnv {
+    /// `msg.sender`: the transaction's recovered signer.
+    pub caller: Address,
+    /// The address called (a token, or a module's system address).
+    pub to: Address,
+    /// `msg.value`, already moved from the caller to `to` before the module runs.
+    pub value: U256,
+    pub block: BlockContext,
+}
+
+/// A failed call. Its ABI encoding is what `eth_call` returns as revert data (error code 3) and
+/// what a receipt's status 0 stands for; its `Display` is the person-readable reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Revert {
+    /// Solidity's `Error(string)`.
+    #[error("{0}")]
+    Reason(String),
+    /// A custom Solidity error from one of the `contracts/` interfaces.
+    #[error("{message}")]
+    Custom { data: Bytes, message: String },
+}
+
+impl Revert {
+    pub fn reason(message: impl Into<String>) -> Self {
+        Revert::Reason(message.into())
+    }
+
+    /// A custom error, with its Rust debug form as the readable message.
+    pub fn custom<E: SolError + std::fmt::Debug>(error: E) -> Self {
+        Revert::Custom { message: format!("{error:?}"), data: error.abi_encode().into() }
+    }
+
+    /// The ABI-encoded revert data.
+    pub fn data(&self) -> Bytes {
+        match self {
+            Revert::Reason(reason) => SolRevert::from(reason.as_str()).abi_encode().into(),
+            Revert::Custom { data, .. } => data.clone(),
+        }
+    }
+}
+
+/// Decodes calldata against an interface, turning an unknown selector or bad encoding into a
+/// revert that says which.
+pub fn decode_call<I: SolInterface>(data: &[u8]) -> Result<I, Revert> {
+    if data.len() < 4 {
+        return Err(Revert::reason("calldata too short: expected a 4-byte function selector"));
+    }
+    I::abi_decode(data).map_err(|_| {
+        let selector = alloy_primitives::hex::encode_prefixed(&data[..4]);
+        if I::valid_selector(data[..4].try_into().unwrap_or_default()) {
+            Revert::reason(format!("malformed arguments for function {selector}"))
+        } else {
+            Revert::reason(format!("unknown function selector {selector}"))
+        }
+    })
+}
+
+/// Where a call's events go. The app assigns block-wide log indexes afterwards.
+pub type Logs = Vec<Log>;
+
+/// Ethereum's intrinsic gas (EIP-2028 calldata pricing): 21,000 plus 16 per non-zero and 4 per
+/// zero byte of input.
+pub fn intrinsic_gas(input: &[u8]) -> u64 {
+    let nonzero = input.iter().filter(|b| **b != 0).count() as u64;
+    let zero = input.len() as u64 - nonzero;
+    21_000 + nonzero * 16 + zero * 4
+}

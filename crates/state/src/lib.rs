@@ -50,3 +50,13 @@ impl<T: StateWrite + ?Sized> StateWrite for &mut T {
         (**self).delete(key)
     }
 }
+
+/// State with nothing in it: the base of in-memory overlays in tests and genesis dry runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmptyState;
+
+impl StateRead for EmptyState {
+    fn get_raw(&self, _key: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+}

@@ -1,1 +1,249 @@
-//! placeholder
+//! # bank
+//!
+//! ETH balances, account nonces, and every ERC-20 token on Sheaf.
+//!
+//! - **ETH**: balances in wei and the total supply. ETH is created only at genesis and destroyed
+//!   only by burning EIP-1559 base fees ([`BankWrite::burn_eth`]), so at every height
+//!   `eth_supply == genesis supply - burned base fees`.
+//! - **Tokens**: anyone creates one through the factory at [`sheaf_abi::system::TOKEN_FACTORY`];
+//!   each answers the whole ERC-20 interface at its own address. A token may name a *minter*, the
+//!   system address of the module that alone may mint and burn it (LP tokens by amm, SHF by farm);
+//!   user-created tokens have none, so their supply never changes after creation.
+//!
+//! Other modules use the typed [`BankRead`] / [`BankWrite`] traits and never touch these keys.
+
+mod erc20;
+pub mod state_key;
+
+use alloy_primitives::{Address, Log, U256};
+use alloy_sol_types::{SolEvent, SolValue};
+use sheaf_abi::IERC20;
+use sheaf_module_api::Revert;
+use sheaf_state::{StateRead, StateReadExt, StateWrite, StateWriteExt};
+
+pub use erc20::{
+    call_factory, call_token, create_user_token, gas_for_factory_call, gas_for_token_call,
+    token_address,
+};
+
+/// A token's fixed description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenMeta {
+    pub name: String,
+    pub symbol: String,
+    pub decimals: u8,
+    /// The module allowed to mint and burn it, or `Address::ZERO` for none.
+    pub minter: Address,
+}
+
+impl TokenMeta {
+    fn encode(&self) -> Vec<u8> {
+        (self.name.clone(), self.symbol.clone(), u16::from(self.decimals), self.minter)
+            .abi_encode_params()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let (name, symbol, decimals, minter) =
+            <(String, String, u16, Address)>::abi_decode_params(bytes).ok()?;
+        Some(Self { name, symbol, decimals: u8::try_from(decimals).ok()?, minter })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BankError {
+    #[error("insufficient funds: {account} has {balance} wei, needs {needed}")]
+    InsufficientEth { account: Address, balance: U256, needed: U256 },
+    #[error("{0} is not a token")]
+    NotAToken(Address),
+    #[error("{module} may not mint or burn {token}")]
+    NotMinter { module: Address, token: Address },
+    #[error("supply overflow")]
+    Overflow,
+}
+
+/// Reads of bank state, for every module and for RPC.
+pub trait BankRead: StateRead {
+    fn eth_balance(&self, account: &Address) -> U256 {
+        self.get_u256(&state_key::eth_balance(account))
+    }
+
+    fn eth_supply(&self) -> U256 {
+        self.get_u256(&state_key::eth_supply())
+    }
+
+    fn nonce(&self, account: &Address) -> u64 {
+        self.get_u64(&state_key::nonce(account))
+    }
+
+    fn token_meta(&self, token: &Address) -> Option<TokenMeta> {
+        self.get_raw(&state_key::token_meta(token)).and_then(|bytes| TokenMeta::decode(&bytes))
+    }
+
+    fn is_token(&self, token: &Address) -> bool {
+        self.get_raw(&state_key::token_meta(token)).is_some()
+    }
+
+    fn token_supply(&self, token: &Address) -> U256 {
+        self.get_u256(&state_key::token_supply(token))
+    }
+
+    fn token_balance(&self, token: &Address, holder: &Address) -> U256 {
+        self.get_u256(&state_key::token_balance(token, holder))
+    }
+
+    fn allowance(&self, token: &Address, owner: &Address, spender: &Address) -> U256 {
+        self.get_u256(&state_key::allowance(token, owner, spender))
+    }
+
+    fn token_count(&self) -> u64 {
+        self.get_u64(&state_key::token_count())
+    }
+
+    fn token_at(&self, index: u64) -> Option<Address> {
+        self.get_raw(&state_key::token_at(index)).map(|bytes| Address::from_slice(&bytes))
+    }
+
+    /// All tokens in creation order.
+    fn tokens(&self) -> Vec<Address> {
+        (0..self.token_count()).filter_map(|i| self.token_at(i)).collect()
+    }
+}
+
+impl<T: StateRead + ?Sized> BankRead for T {}
+
+/// Writes to bank state. Every function either does all of its effect or none.
+pub trait BankWrite: StateWrite {
+    fn transfer_eth(&mut self, from: &Address, to: &Address, amount: U256) -> Result<(), BankError> {
+        if amount.is_zero() || from == to {
+            return self.require_eth(from, amount);
+        }
+        let from_balance = self.require_eth(from, amount).map(|_| self.eth_balance(from))?;
+        self.put_u256(state_key::eth_balance(from), from_balance - amount);
+        let to_balance = self.eth_balance(to);
+        // Cannot overflow: total supply is below 2^256 and both balances are part of it.
+        self.put_u256(state_key::eth_balance(to), to_balance + amount);
+        Ok(())
+    }
+
+    /// Destroys ETH (burned base fees), lowering the total supply with the balance.
+    fn burn_eth(&mut self, from: &Address, amount: U256) -> Result<(), BankError> {
+        self.require_eth(from, amount)?;
+        let balance = self.eth_balance(from);
+        self.put_u256(state_key::eth_balance(from), balance - amount);
+        let supply = self.eth_supply();
+        self.put_u256(state_key::eth_supply(), supply - amount);
+        Ok(())
+    }
+
+    /// Creates ETH. Only genesis calls this.
+    fn genesis_mint_eth(&mut self, to: &Address, amount: U256) -> Result<(), BankError> {
+        let supply = self.eth_supply().checked_add(amount).ok_or(BankError::Overflow)?;
+        self.put_u256(state_key::eth_supply(), supply);
+        let balance = self.eth_balance(to);
+        self.put_u256(state_key::eth_balance(to), balance + amount);
+        Ok(())
+    }
+
+    fn require_eth(&self, account: &Address, needed: U256) -> Result<(), BankError> {
+        let balance = self.eth_balance(account);
+        if balance < needed {
+            return Err(BankError::InsufficientEth { account: *account, balance, needed });
+        }
+        Ok(())
+    }
+
+    fn set_nonce(&mut self, account: &Address, nonce: u64) {
+        self.put_u64(state_key::nonce(account), nonce);
+    }
+
+    /// Registers a new token at `token` and mints `initial_supply` to `holder`. Returns the
+    /// token's index. The caller (the factory, or a module creating its own token) picks the
+    /// address; it must be unused.
+    fn create_token(
+        &mut self,
+        token: Address,
+        meta: TokenMeta,
+        holder: &Address,
+        initial_supply: U256,
+        logs: &mut Vec<Log>,
+    ) -> u64 {
+        let index = self.token_count();
+        self.put_raw(state_key::token_meta(&token), meta.encode());
+        self.put_raw(state_key::token_at(index), token.to_vec());
+        self.put_u64(state_key::token_count(), index + 1);
+        self.put_u256(state_key::token_supply(&token), initial_supply);
+        self.put_u256(state_key::token_balance(&token, holder), initial_supply);
+        if !initial_supply.is_zero() {
+            logs.push(transfer_log(token, Address::ZERO, *holder, initial_supply));
+        }
+        index
+    }
+
+    /// Moves tokens between holders (ERC-20 `transfer` semantics, without the calldata).
+    fn transfer_token(
+        &mut self,
+        token: &Address,
+        from: &Address,
+        to: &Address,
+        amount: U256,
+        logs: &mut Vec<Log>,
+    ) -> Result<(), Revert> {
+        if *from == Address::ZERO {
+            return Err(Revert::custom(IERC20::ERC20InvalidSender { sender: *from }));
+        }
+        if *to == Address::ZERO {
+            return Err(Revert::custom(IERC20::ERC20InvalidReceiver { receiver: *to }));
+        }
+        let from_balance = self.token_balance(token, from);
+        if from_balance < amount {
+            return Err(Revert::custom(IERC20::ERC20InsufficientBalance {
+                sender: *from,
+                balance: from_balance,
+                needed: amount,
+            }));
+        }
+        if from != to {
+            self.put_u256(state_key::token_balance(token, from), from_balance - amount);
+            let to_balance = self.token_balance(token, to);
+            self.put_u256(state_key::token_balance(token, to), to_balance + amount);
+        }
+        logs.push(transfer_log(*token, *from, *to, amount));
+        Ok(())
+    }
+
+    fn set_allowance(&mut self, token: &Address, owner: &Address, spender: &Address, amount: U256) {
+        self.put_u256(state_key::allowance(token, owner, spender), amount);
+    }
+
+    /// Mints a module-owned token. Only the token's minter module may.
+    fn mint_token(
+        &mut self,
+        module: &Address,
+        token: &Address,
+        to: &Address,
+        amount: U256,
+        logs: &mut Vec<Log>,
+    ) -> Result<(), BankError> {
+        self.require_minter(module, token)?;
+        let supply = self.token_supply(token).checked_add(amount).ok_or(BankError::Overflow)?;
+        self.put_u256(state_key::token_supply(token), supply);
+        let balance = self.token_balance(token, to);
+        self.put_u256(state_key::token_balance(token, to), balance + amount);
+        logs.push(transfer_log(*token, Address::ZERO, *to, amount));
+        Ok(())
+    }
+
+    fn require_minter(&self, module: &Address, token: &Address) -> Result<(), BankError> {
+        let meta = self.token_meta(token).ok_or(BankError::NotAToken(*token))?;
+        if meta.minter == Address::ZERO || meta.minter != *module {
+            return Err(BankError::NotMinter { module: *module, token: *token });
+        }
+        Ok(())
+    }
+}
+
+impl<T: StateWrite + ?Sized> BankWrite for T {}
+
+pub(crate) fn transfer_log(token: Address, from: Address, to: Address, value: U256) -> Log {
+    Log { address: token, data: IERC20::Transfer { from, to, value }.encode_log_data() }
+}

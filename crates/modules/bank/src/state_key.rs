@@ -1,0 +1,55 @@
+//! Every key the bank module writes. Addresses are raw 20 bytes and numbers big-endian, so keys
+//! sort by address and numeric order.
+
+use alloy_primitives::Address;
+
+fn key(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
+pub fn eth_balance(account: &Address) -> Vec<u8> {
+    key(&[b"bank/eth/", account.as_slice()])
+}
+
+pub fn eth_supply() -> Vec<u8> {
+    b"bank/eth_supply".to_vec()
+}
+
+pub fn nonce(account: &Address) -> Vec<u8> {
+    key(&[b"bank/nonce/", account.as_slice()])
+}
+
+pub fn token_meta(token: &Address) -> Vec<u8> {
+    key(&[b"bank/tok/", token.as_slice(), b"/meta"])
+}
+
+pub fn token_supply(token: &Address) -> Vec<u8> {
+    key(&[b"bank/tok/", token.as_slice(), b"/supply"])
+}
+
+pub fn token_balance(token: &Address, holder: &Address) -> Vec<u8> {
+    key(&[b"bank/tok/", token.as_slice(), b"/bal/", holder.as_slice()])
+}
+
+pub fn allowance(token: &Address, owner: &Address, spender: &Address) -> Vec<u8> {
+    key(&[b"bank/tok/", token.as_slice(), b"/allow/", owner.as_slice(), spender.as_slice()])
+}
+
+pub fn token_count() -> Vec<u8> {
+    b"bank/tok_count".to_vec()
+}
+
+pub fn token_at(index: u64) -> Vec<u8> {
+    key(&[b"bank/tok_index/", &index.to_be_bytes()])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn index_keys_sort_numerically() {
+        let mut keys: Vec<_> = [300u64, 2, 70_000, 1].iter().map(|i| super::token_at(*i)).collect();
+        keys.sort();
+        let expected: Vec<_> = [1u64, 2, 300, 70_000].iter().map(|i| super::token_at(*i)).collect();
+        assert_eq!(keys, expected);
+    }
+}
