@@ -1,1 +1,609 @@
-//! placeholder
+//! The Sheaf state machine. [`SheafApp`] implements [`Application`], a trait shaped like ABCI++
+//! (CometBFT v0.38), so the in-process dev driver, the tests and (later) the CometBFT server all
+//! drive the very same code.
+//!
+//! A block's life, in order (see [`SheafApp::finalize_block`]):
+//! 1. open an overlay over the last committed state;
+//! 2. record the height and the last commit's signatures and misbehaviour (nothing acts on them
+//!    until the staking module exists);
+//! 3. decode the block's transactions and recover senders on every core (senders already
+//!    recovered by `check_tx` are reused);
+//! 4. execute each transaction in its own nested overlay;
+//! 5. set the next block's base fee;
+//! 6. compute the Merkle root (the app hash) without writing anything;
+//! 7. `commit` writes state, block, receipts and the new height in one durable transaction.
+
+pub mod chain;
+pub mod execute;
+pub mod genesis;
+pub mod state_key;
+pub mod test_node;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header};
+use alloy_primitives::{Address, B256, Bytes, keccak256};
+use parking_lot::Mutex;
+use sheaf_bank::{BankRead, BankWrite, TokenMeta};
+use sheaf_module_api::{BlockContext, intrinsic_gas};
+use sheaf_state::{
+    Delta, EmptyState, PreparedCommit, StateRead, StateReadExt, StateWrite, StateWriteExt, Storage,
+    StorageError,
+};
+use sheaf_tx::{SignedTx, TxError};
+
+pub use chain::{ChainReader, StoredBlock, StoredReceipt, StoredTx};
+pub use execute::InvalidTx;
+pub use genesis::{ChainParams, Genesis, GenesisValidator};
+
+/// What `info` reports: where the app's durable state stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Info {
+    pub last_block_height: u64,
+    pub last_block_app_hash: [u8; 32],
+}
+
+/// A validator's vote on the previous block, as CometBFT reports it in `decided_last_commit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoteInfo {
+    /// CometBFT validator address (first 20 bytes of sha256 of the ed25519 key).
+    pub validator: [u8; 20],
+    pub power: u64,
+    pub signed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CommitInfo {
+    pub round: u32,
+    pub votes: Vec<VoteInfo>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MisbehaviorKind {
+    DuplicateVote,
+    LightClientAttack,
+}
+
+/// Evidence of a validator's misbehaviour that consensus verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Misbehavior {
+    pub kind: MisbehaviorKind,
+    pub validator: [u8; 20],
+    pub height: u64,
+    pub time: u64,
+    pub total_voting_power: u64,
+}
+
+/// `FinalizeBlock` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalizeBlock {
+    pub height: u64,
+    /// Block time in Unix seconds, decided by consensus.
+    pub time: u64,
+    pub proposer: [u8; 20],
+    pub decided_last_commit: CommitInfo,
+    pub misbehavior: Vec<Misbehavior>,
+    pub txs: Vec<Bytes>,
+}
+
+/// The outcome of one transaction of a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxOutcome {
+    /// Executed: in the block's receipts (it may still have reverted).
+    Executed {
+        hash: B256,
+        success: bool,
+        gas_used: u64,
+    },
+    /// Not executable (bad bytes, wrong nonce, cannot pay): skipped, charged nothing.
+    Invalid { reason: String },
+}
+
+/// A validator power change for consensus (power 0 removes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidatorUpdate {
+    pub pub_key: B256,
+    pub power: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalizeResponse {
+    pub tx_results: Vec<TxOutcome>,
+    pub validator_updates: Vec<ValidatorUpdate>,
+    pub app_hash: [u8; 32],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitChainResponse {
+    pub validators: Vec<ValidatorUpdate>,
+    pub app_hash: [u8; 32],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryResponse {
+    pub height: u64,
+    pub value: Option<Vec<u8>>,
+}
+
+/// Why `check_tx` refuses a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckTxError {
+    #[error(transparent)]
+    Decode(#[from] TxError),
+    #[error(transparent)]
+    Invalid(#[from] InvalidTx),
+}
+
+/// Failures the node cannot recover from by itself: the consensus driver must stop.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Chain(#[from] chain::ChainError),
+    #[error("invalid genesis: {0}")]
+    Genesis(String),
+    #[error("chain already initialised at height {0}")]
+    AlreadyInitialised(u64),
+    #[error("chain not initialised: run init_chain first")]
+    NotInitialised,
+    #[error("finalize_block for height {found}, expected {expected}")]
+    WrongHeight { expected: u64, found: u64 },
+    #[error("commit without a finalized block")]
+    NothingToCommit,
+    #[error("encoding: {0}")]
+    Encoding(String),
+}
+
+/// The ABCI++ surface (CometBFT v0.38), in Rust types.
+pub trait Application {
+    fn info(&self) -> Result<Info, AppError>;
+    fn init_chain(&mut self, genesis: &Genesis) -> Result<InitChainResponse, AppError>;
+    fn check_tx(&self, raw: &[u8]) -> Result<SignedTx, CheckTxError>;
+    fn prepare_proposal(&self, txs: Vec<Bytes>, max_bytes: usize) -> Vec<Bytes>;
+    fn process_proposal(&self, txs: &[Bytes]) -> bool;
+    fn finalize_block(&mut self, request: FinalizeBlock) -> Result<FinalizeResponse, AppError>;
+    fn commit(&mut self) -> Result<(), AppError>;
+    fn query(
+        &self,
+        path: &str,
+        data: &[u8],
+        height: Option<u64>,
+    ) -> Result<QueryResponse, AppError>;
+}
+
+/// The parts of the app that stay valid between blocks and that readers (RPC, mempool admission)
+/// share with the block executor.
+pub struct Shared {
+    storage: Storage,
+    chain: ChainReader,
+    /// Senders recovered at admission, keyed by tx hash, so a block does not recover them again.
+    recovered: Mutex<HashMap<B256, Address>>,
+}
+
+/// Above this many cached senders the cache is cleared: a cap on memory, not a correctness rule.
+const RECOVERED_CACHE_LIMIT: usize = 200_000;
+
+impl Shared {
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    pub fn chain(&self) -> &ChainReader {
+        &self.chain
+    }
+
+    /// The chain id recorded at genesis.
+    pub fn chain_id(&self) -> Result<u64, AppError> {
+        let snapshot = self.latest_snapshot()?;
+        Ok(snapshot.get_u64(&state_key::chain_id()))
+    }
+
+    pub fn latest_snapshot(&self) -> Result<sheaf_state::Snapshot, AppError> {
+        let (height, _) = self.storage.latest()?.ok_or(AppError::NotInitialised)?;
+        Ok(self.storage.snapshot(height)?)
+    }
+
+    /// Decodes and checks a transaction against the latest committed state, the way the mempool
+    /// admits it. The sender is remembered for block execution.
+    pub fn check_tx(&self, raw: &[u8]) -> Result<SignedTx, CheckTxError> {
+        let snapshot = self
+            .latest_snapshot()
+            .map_err(|_| TxError::Rlp("chain not started".into()))?;
+        let chain_id = snapshot.get_u64(&state_key::chain_id());
+        let tx = self.decode(raw, chain_id)?;
+        let params = read_params(&snapshot);
+        let base_fee = snapshot.get_u64(&state_key::base_fee());
+        let expected = snapshot.nonce(&tx.sender);
+        if tx.nonce() < expected {
+            return Err(InvalidTx::NonceTooLow {
+                expected,
+                found: tx.nonce(),
+            }
+            .into());
+        }
+        if tx.max_fee_per_gas() < base_fee as u128 {
+            return Err(InvalidTx::FeeCapTooLow {
+                max_fee: tx.max_fee_per_gas(),
+                base_fee,
+            }
+            .into());
+        }
+        let intrinsic = intrinsic_gas(tx.input());
+        if tx.gas_limit() < intrinsic {
+            return Err(InvalidTx::IntrinsicGas {
+                have: tx.gas_limit(),
+                want: intrinsic,
+            }
+            .into());
+        }
+        if tx.gas_limit() > params.block_gas_limit {
+            return Err(InvalidTx::BlockGasExceeded {
+                gas: tx.gas_limit(),
+                left: params.block_gas_limit,
+            }
+            .into());
+        }
+        let balance = snapshot.eth_balance(&tx.sender);
+        if balance < tx.max_cost() {
+            return Err(InvalidTx::InsufficientFunds {
+                sender: tx.sender,
+                have: balance,
+                want: tx.max_cost(),
+            }
+            .into());
+        }
+        let mut cache = self.recovered.lock();
+        if cache.len() >= RECOVERED_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(tx.hash, tx.sender);
+        Ok(tx)
+    }
+
+    fn decode(&self, raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
+        let known = self.recovered.lock().get(&keccak256(raw)).copied();
+        match known {
+            Some(sender) => sheaf_tx::decode_with_sender(raw, chain_id, sender),
+            None => sheaf_tx::decode(raw, chain_id),
+        }
+    }
+}
+
+/// A finalized block waiting for `commit`.
+struct Pending {
+    prepared: PreparedCommit,
+    block: StoredBlock,
+}
+
+pub struct SheafApp {
+    shared: Arc<Shared>,
+    pending: Option<Pending>,
+}
+
+impl SheafApp {
+    /// Opens (or creates) the store at `path`. A chain already there resumes from its last
+    /// committed block; anything finalized but not committed before a crash is gone, as ABCI
+    /// expects (CometBFT replays it).
+    pub fn open(path: &std::path::Path) -> Result<Self, AppError> {
+        let storage = Storage::open(path)?;
+        let chain = ChainReader::new(storage.clone());
+        let shared = Arc::new(Shared {
+            storage,
+            chain,
+            recovered: Mutex::new(HashMap::new()),
+        });
+        Ok(Self {
+            shared,
+            pending: None,
+        })
+    }
+
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    /// The validator set recorded in state, with the fee recipient of each.
+    pub fn validators(&self) -> Result<Vec<GenesisValidator>, AppError> {
+        let snapshot = self.shared.latest_snapshot()?;
+        Ok(read_validators(&snapshot))
+    }
+}
+
+fn read_params<S: StateRead>(state: &S) -> ChainParams {
+    state
+        .get_raw(&state_key::params())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+fn read_validators<S: StateRead>(state: &S) -> Vec<GenesisValidator> {
+    state
+        .get_raw(&state_key::validators())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// Reads the next block's base fee from committed state (what `eth_gasPrice` builds on).
+pub fn pending_base_fee<S: StateRead>(state: &S) -> u64 {
+    state.get_u64(&state_key::base_fee())
+}
+
+/// The chain parameters recorded at genesis.
+pub fn chain_params<S: StateRead>(state: &S) -> ChainParams {
+    read_params(state)
+}
+
+impl Application for SheafApp {
+    fn info(&self) -> Result<Info, AppError> {
+        let (height, hash) = self.shared.storage.latest()?.unwrap_or((0, [0; 32]));
+        Ok(Info {
+            last_block_height: height,
+            last_block_app_hash: hash,
+        })
+    }
+
+    fn init_chain(&mut self, genesis: &Genesis) -> Result<InitChainResponse, AppError> {
+        if let Some((height, _)) = self.shared.storage.latest()? {
+            return Err(AppError::AlreadyInitialised(height));
+        }
+        genesis.validate().map_err(AppError::Genesis)?;
+        let mut state = Delta::new(EmptyState);
+        state.put_u64(state_key::chain_id(), genesis.chain_id);
+        let params =
+            serde_json::to_vec(&genesis.params).map_err(|e| AppError::Encoding(e.to_string()))?;
+        state.put_raw(state_key::params(), params);
+        state.put_u64(state_key::base_fee(), genesis.params.initial_base_fee);
+        let validators = serde_json::to_vec(&genesis.validators)
+            .map_err(|e| AppError::Encoding(e.to_string()))?;
+        state.put_raw(state_key::validators(), validators);
+        for account in &genesis.accounts {
+            state
+                .genesis_mint_eth(&account.address, account.balance)
+                .map_err(|e| AppError::Genesis(e.to_string()))?;
+        }
+        let mut logs = vec![];
+        for token in &genesis.tokens {
+            let creator = token
+                .balances
+                .first()
+                .map(|b| b.address)
+                .unwrap_or(Address::ZERO);
+            let meta = TokenMeta {
+                name: token.name.clone(),
+                symbol: token.symbol.clone(),
+                decimals: token.decimals,
+                minter: Address::ZERO,
+            };
+            let address = sheaf_bank::create_user_token(
+                &mut state,
+                &creator,
+                meta,
+                alloy_primitives::U256::ZERO,
+                &mut logs,
+            )
+            .map_err(|e| AppError::Genesis(format!("token {}: {e}", token.symbol)))?;
+            for holder in &token.balances {
+                state
+                    .genesis_mint_token(&address, &holder.address, holder.balance)
+                    .map_err(|e| AppError::Genesis(format!("token {}: {e}", token.symbol)))?;
+            }
+        }
+
+        let prepared = self.shared.storage.prepare(0, state.changes())?;
+        let header = Header {
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            state_root: B256::from(prepared.root),
+            number: 0,
+            gas_limit: genesis.params.block_gas_limit,
+            timestamp: genesis.genesis_time,
+            base_fee_per_gas: Some(genesis.params.initial_base_fee),
+            ..Default::default()
+        };
+        let block = StoredBlock::seal(header, vec![], vec![]);
+        let app_hash = prepared.root;
+        let aux = block
+            .aux_writes()
+            .map_err(|e| AppError::Encoding(e.to_string()))?;
+        self.shared.storage.commit(prepared, aux)?;
+        let validators = genesis
+            .validators
+            .iter()
+            .map(|v| ValidatorUpdate {
+                pub_key: v.pub_key,
+                power: v.power,
+            })
+            .collect();
+        Ok(InitChainResponse {
+            validators,
+            app_hash,
+        })
+    }
+
+    fn check_tx(&self, raw: &[u8]) -> Result<SignedTx, CheckTxError> {
+        self.shared.check_tx(raw)
+    }
+
+    fn prepare_proposal(&self, txs: Vec<Bytes>, max_bytes: usize) -> Vec<Bytes> {
+        let mut total = 0usize;
+        txs.into_iter()
+            .take_while(|tx| {
+                total += tx.len();
+                total <= max_bytes
+            })
+            .collect()
+    }
+
+    fn process_proposal(&self, txs: &[Bytes]) -> bool {
+        // A proposal may carry transactions that turn out invalid at execution; those are
+        // skipped deterministically by every validator, so only undecodable junk is refused.
+        let Ok(chain_id) = self.shared.chain_id() else {
+            return false;
+        };
+        sheaf_tx::decode_all(txs, chain_id)
+            .iter()
+            .all(|r| r.is_ok())
+    }
+
+    fn finalize_block(&mut self, request: FinalizeBlock) -> Result<FinalizeResponse, AppError> {
+        let (last_height, _) = self
+            .shared
+            .storage
+            .latest()?
+            .ok_or(AppError::NotInitialised)?;
+        if request.height != last_height + 1 {
+            return Err(AppError::WrongHeight {
+                expected: last_height + 1,
+                found: request.height,
+            });
+        }
+        let parent = self
+            .shared
+            .chain
+            .block(last_height)?
+            .ok_or(AppError::NotInitialised)?;
+        let snapshot = self.shared.storage.snapshot(last_height)?;
+        let mut block = Delta::new(&snapshot);
+        block.put_u64(state_key::height(), request.height);
+
+        let chain_id = snapshot.get_u64(&state_key::chain_id());
+        let params = read_params(&snapshot);
+        let base_fee = snapshot.get_u64(&state_key::base_fee());
+        let validators = read_validators(&snapshot);
+        let proposer = validators
+            .iter()
+            .find(|v| v.consensus_address() == request.proposer)
+            .map(|v| v.fee_recipient)
+            .unwrap_or(Address::ZERO);
+        let ctx = BlockContext {
+            height: request.height,
+            // Block time never runs backwards, whatever a proposer's clock says.
+            timestamp: request.time.max(parent.header.timestamp),
+            proposer,
+            base_fee,
+        };
+
+        let decoded = self.decode_block(&request.txs, chain_id);
+        let mut tx_results = Vec::with_capacity(decoded.len());
+        let mut stored_txs = vec![];
+        let mut receipts: Vec<StoredReceipt> = vec![];
+        let mut gas_used = 0u64;
+        for tx in decoded {
+            let tx = match tx {
+                Ok(tx) => tx,
+                Err(e) => {
+                    tx_results.push(TxOutcome::Invalid {
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            match execute::execute_tx(&mut block, &tx, &ctx, params.block_gas_limit - gas_used) {
+                Ok(mut receipt) => {
+                    gas_used += receipt.gas_used;
+                    receipt.cumulative_gas_used = gas_used;
+                    tx_results.push(TxOutcome::Executed {
+                        hash: tx.hash,
+                        success: receipt.success,
+                        gas_used: receipt.gas_used,
+                    });
+                    stored_txs.push(StoredTx {
+                        hash: tx.hash,
+                        sender: tx.sender,
+                        envelope: tx.envelope,
+                    });
+                    receipts.push(receipt);
+                }
+                Err(invalid) => tx_results.push(TxOutcome::Invalid {
+                    reason: invalid.to_string(),
+                }),
+            }
+        }
+
+        let next_fee = execute::next_base_fee(
+            base_fee,
+            gas_used,
+            params.block_gas_limit,
+            params.min_base_fee,
+        );
+        block.put_u64(state_key::base_fee(), next_fee);
+
+        let changes = block.into_changes();
+        drop(snapshot);
+        let prepared = self.shared.storage.prepare(request.height, &changes)?;
+        let header = Header {
+            parent_hash: parent.hash,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: proposer,
+            state_root: B256::from(prepared.root),
+            number: request.height,
+            gas_limit: params.block_gas_limit,
+            timestamp: ctx.timestamp,
+            base_fee_per_gas: Some(base_fee),
+            ..Default::default()
+        };
+        let block = StoredBlock::seal(header, stored_txs, receipts);
+        let app_hash = prepared.root;
+        self.pending = Some(Pending { prepared, block });
+        Ok(FinalizeResponse {
+            tx_results,
+            validator_updates: vec![],
+            app_hash,
+        })
+    }
+
+    fn commit(&mut self) -> Result<(), AppError> {
+        let Pending { prepared, block } = self.pending.take().ok_or(AppError::NothingToCommit)?;
+        let aux = block
+            .aux_writes()
+            .map_err(|e| AppError::Encoding(e.to_string()))?;
+        if std::env::var_os("SHEAF_FAILPOINT").is_some_and(|v| v == "before-commit") {
+            // For crash tests: die after finalize, before anything of the block is durable.
+            std::process::abort();
+        }
+        self.shared.storage.commit(prepared, aux)?;
+        let mut cache = self.shared.recovered.lock();
+        for tx in &block.txs {
+            cache.remove(&tx.hash);
+        }
+        Ok(())
+    }
+
+    fn query(
+        &self,
+        path: &str,
+        data: &[u8],
+        height: Option<u64>,
+    ) -> Result<QueryResponse, AppError> {
+        let latest = self.info()?.last_block_height;
+        let height = height.unwrap_or(latest).min(latest);
+        let snapshot = self.shared.storage.snapshot(height)?;
+        let value = match path {
+            "/store" => snapshot.get_raw(data),
+            _ => None,
+        };
+        Ok(QueryResponse { height, value })
+    }
+}
+
+impl SheafApp {
+    /// Decodes a block's transactions, recovering on every core only the senders `check_tx` has
+    /// not already recovered.
+    fn decode_block(&self, txs: &[Bytes], chain_id: u64) -> Vec<Result<SignedTx, TxError>> {
+        use rayon::prelude::*;
+        let known: Vec<Option<Address>> = {
+            let cache = self.shared.recovered.lock();
+            txs.iter()
+                .map(|raw| cache.get(&keccak256(raw)).copied())
+                .collect()
+        };
+        txs.par_iter()
+            .zip(known)
+            .map(|(raw, sender)| match sender {
+                Some(sender) => sheaf_tx::decode_with_sender(raw, chain_id, sender),
+                None => sheaf_tx::decode(raw, chain_id),
+            })
+            .collect()
+    }
+}

@@ -4,7 +4,7 @@
 //! module's writes and logs away, so a module never has to undo anything itself.
 
 use alloy_primitives::{Address, Bytes, Log, U256};
-use alloy_sol_types::{SolError, SolInterface, Revert as SolRevert};
+use alloy_sol_types::{Revert as SolRevert, SolError, SolInterface};
 
 /// Facts about the block being executed, the same for every transaction in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,10 @@ impl Revert {
 
     /// A custom error, with its Rust debug form as the readable message.
     pub fn custom<E: SolError + std::fmt::Debug>(error: E) -> Self {
-        Revert::Custom { message: format!("{error:?}"), data: error.abi_encode().into() }
+        Revert::Custom {
+            message: format!("{error:?}"),
+            data: error.abi_encode().into(),
+        }
     }
 
     /// The ABI-encoded revert data.
@@ -64,7 +67,9 @@ impl Revert {
 /// revert that says which.
 pub fn decode_call<I: SolInterface>(data: &[u8]) -> Result<I, Revert> {
     if data.len() < 4 {
-        return Err(Revert::reason("calldata too short: expected a 4-byte function selector"));
+        return Err(Revert::reason(
+            "calldata too short: expected a 4-byte function selector",
+        ));
     }
     I::abi_decode(data).map_err(|_| {
         let selector = alloy_primitives::hex::encode_prefixed(&data[..4]);

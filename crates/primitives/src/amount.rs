@@ -31,7 +31,10 @@ pub fn parse_units(number: &str, decimals: u8) -> Result<U256, AmountError> {
     }
     let fraction = fraction.trim_end_matches('0');
     if fraction.len() > decimals as usize {
-        return Err(AmountError::TooPrecise { input: number.to_string(), decimals });
+        return Err(AmountError::TooPrecise {
+            input: number.to_string(),
+            decimals,
+        });
     }
     let padded = format!("{whole}{fraction:0<width$}", width = decimals as usize);
     let padded = padded.trim_start_matches('0');
@@ -51,7 +54,11 @@ pub fn format_units(value: U256, decimals: u8) -> String {
     let padded = format!("{digits:0>width$}", width = decimals + 1);
     let (whole, fraction) = padded.split_at(padded.len() - decimals);
     let fraction = fraction.trim_end_matches('0');
-    if fraction.is_empty() { whole.to_string() } else { format!("{whole}.{fraction}") }
+    if fraction.is_empty() {
+        whole.to_string()
+    } else {
+        format!("{whole}.{fraction}")
+    }
 }
 
 #[cfg(test)]
@@ -61,14 +68,29 @@ mod tests {
 
     #[test]
     fn parses_human_amounts() {
-        assert_eq!(parse_units("1.5", 18), Ok(U256::from(1_500_000_000_000_000_000u128)));
+        assert_eq!(
+            parse_units("1.5", 18),
+            Ok(U256::from(1_500_000_000_000_000_000u128))
+        );
         assert_eq!(parse_units("250", 6), Ok(U256::from(250_000_000u64)));
         assert_eq!(parse_units(".5", 1), Ok(U256::from(5)));
         assert_eq!(parse_units("0", 18), Ok(U256::ZERO));
-        assert!(matches!(parse_units("1.23", 1), Err(AmountError::TooPrecise { .. })));
-        assert!(matches!(parse_units("abc", 18), Err(AmountError::NotANumber(_))));
-        assert!(matches!(parse_units("-1", 18), Err(AmountError::NotANumber(_))));
-        assert!(matches!(parse_units(".", 18), Err(AmountError::NotANumber(_))));
+        assert!(matches!(
+            parse_units("1.23", 1),
+            Err(AmountError::TooPrecise { .. })
+        ));
+        assert!(matches!(
+            parse_units("abc", 18),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            parse_units("-1", 18),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            parse_units(".", 18),
+            Err(AmountError::NotANumber(_))
+        ));
         assert_eq!(split_unit(" 1.5  ETH "), ("1.5", Some("ETH")));
     }
 

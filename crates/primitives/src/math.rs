@@ -49,8 +49,14 @@ mod tests {
         let (a, b, d) = (U256::from(7), U256::from(3), U256::from(2));
         assert_eq!(mul_div_down(a, b, d), Ok(U256::from(10)));
         assert_eq!(mul_div_up(a, b, d), Ok(U256::from(11)));
-        assert_eq!(mul_div_down(a, b, U256::ZERO), Err(MathError::DivisionByZero));
-        assert_eq!(mul_div_down(U256::MAX, U256::MAX, U256::from(1)), Err(MathError::Overflow));
+        assert_eq!(
+            mul_div_down(a, b, U256::ZERO),
+            Err(MathError::DivisionByZero)
+        );
+        assert_eq!(
+            mul_div_down(U256::MAX, U256::MAX, U256::from(1)),
+            Err(MathError::Overflow)
+        );
         assert_eq!(mul_div_down(U256::MAX, U256::MAX, U256::MAX), Ok(U256::MAX));
     }
 

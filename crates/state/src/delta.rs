@@ -18,7 +18,10 @@ pub struct Delta<P> {
 
 impl<P: StateRead> Delta<P> {
     pub fn new(parent: P) -> Self {
-        Self { parent, changes: Changes::new() }
+        Self {
+            parent,
+            changes: Changes::new(),
+        }
     }
 
     pub fn into_changes(self) -> Changes {
@@ -89,6 +92,10 @@ mod tests {
 
         assert_eq!(block.get_raw(b"a"), None);
         assert_eq!(block.get_raw(b"b"), Some(b"2".to_vec()));
-        assert_eq!(base.get_raw(b"a"), Some(b"1".to_vec()), "the base is never written");
+        assert_eq!(
+            base.get_raw(b"a"),
+            Some(b"1".to_vec()),
+            "the base is never written"
+        );
     }
 }

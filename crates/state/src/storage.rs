@@ -93,7 +93,11 @@ impl Storage {
         let txn = self.db.begin_read().map_err(db_err)?;
         let values = txn.open_table(VALUES).map_err(db_err)?;
         let nodes = txn.open_table(NODES).map_err(db_err)?;
-        Ok(Snapshot { version, values, nodes })
+        Ok(Snapshot {
+            version,
+            values,
+            nodes,
+        })
     }
 
     /// Computes the Merkle root of the state that results from applying `changes` on top of
@@ -104,7 +108,10 @@ impl Storage {
             None => 0,
         };
         if version != expected {
-            return Err(StorageError::OutOfOrder { expected, found: version });
+            return Err(StorageError::OutOfOrder {
+                expected,
+                found: version,
+            });
         }
         let reader = self.snapshot(version.saturating_sub(1))?;
         let tree = Sha256Jmt::new(&reader);
@@ -114,7 +121,11 @@ impl Storage {
         let (root, batch) = tree
             .put_value_set(value_set, version)
             .map_err(|e| StorageError::Tree(e.to_string()))?;
-        Ok(PreparedCommit { version, root: root.0, nodes: batch.node_batch })
+        Ok(PreparedCommit {
+            version,
+            root: root.0,
+            nodes: batch.node_batch,
+        })
     }
 
     /// Writes a prepared block, its caller-owned records and the new height/app hash in one
@@ -125,22 +136,31 @@ impl Storage {
             let mut nodes = txn.open_table(NODES).map_err(db_err)?;
             for (node_key, node) in prepared.nodes.nodes() {
                 let bytes = borsh::to_vec(node).map_err(db_err)?;
-                nodes.insert(node_key_bytes(node_key).as_slice(), bytes.as_slice()).map_err(db_err)?;
+                nodes
+                    .insert(node_key_bytes(node_key).as_slice(), bytes.as_slice())
+                    .map_err(db_err)?;
             }
             let mut values = txn.open_table(VALUES).map_err(db_err)?;
             for ((version, key_hash), value) in prepared.nodes.values() {
                 let encoded = encode_value(value.as_deref());
                 values
-                    .insert(value_key(key_hash.0, *version).as_slice(), encoded.as_slice())
+                    .insert(
+                        value_key(key_hash.0, *version).as_slice(),
+                        encoded.as_slice(),
+                    )
                     .map_err(db_err)?;
             }
             let mut aux_table = txn.open_table(AUX).map_err(db_err)?;
             for write in &aux {
-                aux_table.insert(write.key.as_slice(), write.value.as_slice()).map_err(db_err)?;
+                aux_table
+                    .insert(write.key.as_slice(), write.value.as_slice())
+                    .map_err(db_err)?;
             }
             let mut meta = txn.open_table(META).map_err(db_err)?;
-            meta.insert(META_HEIGHT, prepared.version.to_be_bytes().as_slice()).map_err(db_err)?;
-            meta.insert(META_APP_HASH, prepared.root.as_slice()).map_err(db_err)?;
+            meta.insert(META_HEIGHT, prepared.version.to_be_bytes().as_slice())
+                .map_err(db_err)?;
+            meta.insert(META_APP_HASH, prepared.root.as_slice())
+                .map_err(db_err)?;
         }
         txn.commit().map_err(db_err)
     }
@@ -177,7 +197,10 @@ impl Snapshot {
     fn value_at(&self, key_hash: [u8; 32], version: u64) -> Result<Option<Vec<u8>>, StorageError> {
         let low = value_key(key_hash, 0);
         let high = value_key(key_hash, version);
-        let mut range = self.values.range(low.as_slice()..=high.as_slice()).map_err(db_err)?;
+        let mut range = self
+            .values
+            .range(low.as_slice()..=high.as_slice())
+            .map_err(db_err)?;
         match range.next_back() {
             Some(entry) => {
                 let (_, value) = entry.map_err(db_err)?;
@@ -217,7 +240,9 @@ impl TreeReader for Snapshot {
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
         // Only tree restoration (state sync) needs this, and Sheaf does not restore trees.
-        Err(anyhow::anyhow!("get_rightmost_leaf is only used by state sync, which is not supported"))
+        Err(anyhow::anyhow!(
+            "get_rightmost_leaf is only used by state sync, which is not supported"
+        ))
     }
 }
 
@@ -319,7 +344,10 @@ mod tests {
         let changes = Changes::from([(b"k".to_vec(), Some(b"v".to_vec()))]);
         assert!(matches!(
             storage.prepare(3, &changes),
-            Err(StorageError::OutOfOrder { expected: 0, found: 3 })
+            Err(StorageError::OutOfOrder {
+                expected: 0,
+                found: 3
+            })
         ));
     }
 }

@@ -6,7 +6,9 @@ use crate::{StateRead, StateWrite};
 /// order, and a missing number reads as zero (the same convention as EVM storage).
 pub trait StateReadExt: StateRead {
     fn get_u256(&self, key: &[u8]) -> U256 {
-        self.get_raw(key).map(|bytes| U256::from_be_slice(&bytes)).unwrap_or_default()
+        self.get_raw(key)
+            .map(|bytes| U256::from_be_slice(&bytes))
+            .unwrap_or_default()
     }
 
     fn get_u64(&self, key: &[u8]) -> u64 {

@@ -33,7 +33,9 @@ pub enum TxError {
     HighS,
     #[error("invalid sender: signature does not recover")]
     BadSignature,
-    #[error("contract creation is not supported: Sheaf has no EVM, send calls to a module's system address")]
+    #[error(
+        "contract creation is not supported: Sheaf has no EVM, send calls to a module's system address"
+    )]
     ContractCreation,
     #[error("max priority fee per gas higher than max fee per gas")]
     TipAboveFeeCap,
@@ -61,12 +63,16 @@ impl SignedTx {
     }
     /// The tip cap per gas; a legacy transaction offers its whole gas price as tip.
     pub fn max_priority_fee_per_gas(&self) -> u128 {
-        self.envelope.max_priority_fee_per_gas().unwrap_or_else(|| self.envelope.max_fee_per_gas())
+        self.envelope
+            .max_priority_fee_per_gas()
+            .unwrap_or_else(|| self.envelope.max_fee_per_gas())
     }
     /// What the sender pays per gas at `base_fee`: base fee plus as much tip as the cap allows.
     pub fn effective_gas_price(&self, base_fee: u64) -> u128 {
         let base = base_fee as u128;
-        let tip = self.max_priority_fee_per_gas().min(self.max_fee_per_gas().saturating_sub(base));
+        let tip = self
+            .max_priority_fee_per_gas()
+            .min(self.max_fee_per_gas().saturating_sub(base));
         base + tip
     }
     /// The recipient; contract creation is refused at decode, so there always is one.
@@ -93,8 +99,25 @@ impl SignedTx {
 
 /// Decodes and checks one raw transaction (the bytes `eth_sendRawTransaction` receives).
 pub fn decode(raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
+    decode_inner(raw, chain_id, None)
+}
+
+/// As [`decode`], for bytes whose sender an earlier [`decode`] already recovered (the mempool's
+/// admission check): every rule is checked again except the signature recovery itself.
+pub fn decode_with_sender(raw: &[u8], chain_id: u64, sender: Address) -> Result<SignedTx, TxError> {
+    decode_inner(raw, chain_id, Some(sender))
+}
+
+fn decode_inner(
+    raw: &[u8],
+    chain_id: u64,
+    known_sender: Option<Address>,
+) -> Result<SignedTx, TxError> {
     if raw.len() > MAX_TX_BYTES {
-        return Err(TxError::Oversized { size: raw.len(), limit: MAX_TX_BYTES });
+        return Err(TxError::Oversized {
+            size: raw.len(),
+            limit: MAX_TX_BYTES,
+        });
     }
     let mut buf = raw;
     let envelope = TxEnvelope::decode_2718(&mut buf).map_err(|e| TxError::Rlp(e.to_string()))?;
@@ -108,7 +131,10 @@ pub fn decode(raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
     match envelope.chain_id() {
         None => return Err(TxError::Unprotected),
         Some(found) if found != chain_id => {
-            return Err(TxError::WrongChainId { expected: chain_id, found });
+            return Err(TxError::WrongChainId {
+                expected: chain_id,
+                found,
+            });
         }
         Some(_) => {}
     }
@@ -123,8 +149,18 @@ pub fn decode(raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
     if envelope.signature().s() > SECP256K1N_HALF {
         return Err(TxError::HighS);
     }
-    let sender = envelope.recover_signer().map_err(|_| TxError::BadSignature)?;
-    Ok(SignedTx { hash: *envelope.tx_hash(), sender, envelope, raw: Bytes::copy_from_slice(raw) })
+    let sender = match known_sender {
+        Some(sender) => sender,
+        None => envelope
+            .recover_signer()
+            .map_err(|_| TxError::BadSignature)?,
+    };
+    Ok(SignedTx {
+        hash: *envelope.tx_hash(),
+        sender,
+        envelope,
+        raw: Bytes::copy_from_slice(raw),
+    })
 }
 
 /// Decodes many transactions, recovering senders on every core.

@@ -46,13 +46,17 @@ impl Signer {
     /// Signs an EIP-1559 transaction and returns its EIP-2718 encoding.
     pub fn sign_1559(&self, tx: TxEip1559) -> Bytes {
         let signature = self.sign_hash(tx.signature_hash());
-        TxEnvelope::from(tx.into_signed(signature)).encoded_2718().into()
+        TxEnvelope::from(tx.into_signed(signature))
+            .encoded_2718()
+            .into()
     }
 
     /// Signs an EIP-155 legacy transaction and returns its RLP encoding.
     pub fn sign_legacy(&self, tx: TxLegacy) -> Bytes {
         let signature = self.sign_hash(tx.signature_hash());
-        TxEnvelope::from(tx.into_signed(signature)).encoded_2718().into()
+        TxEnvelope::from(tx.into_signed(signature))
+            .encoded_2718()
+            .into()
     }
 }
 

@@ -16,12 +16,24 @@ fn signer() -> Signer {
 }
 
 fn transfer(nonce: u64) -> TxEip1559 {
-    eip1559(CHAIN, nonce, address!("70997970C51812dc3A010C7d01b50e0d17dc79C8"), U256::from(1), Bytes::new(), 21_000, 2_000_000_000, 1)
+    eip1559(
+        CHAIN,
+        nonce,
+        address!("70997970C51812dc3A010C7d01b50e0d17dc79C8"),
+        U256::from(1),
+        Bytes::new(),
+        21_000,
+        2_000_000_000,
+        1,
+    )
 }
 
 #[test]
 fn known_key_derives_known_address() {
-    assert_eq!(signer().address, address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266"));
+    assert_eq!(
+        signer().address,
+        address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
+    );
 }
 
 #[test]
@@ -54,27 +66,65 @@ fn refuses_what_geth_refuses() {
 
     let mut trailing = raw.to_vec();
     trailing.push(0);
-    assert_eq!(decode(&trailing, CHAIN).unwrap_err(), TxError::TrailingBytes(1));
-
-    assert!(matches!(decode(&raw[..raw.len() - 3], CHAIN), Err(TxError::Rlp(_))));
-    assert!(matches!(decode(&[0xde, 0xad], CHAIN), Err(TxError::Rlp(_)) | Err(TxError::UnsupportedType(_))));
     assert_eq!(
-        decode(&raw, 1).unwrap_err(),
-        TxError::WrongChainId { expected: 1, found: CHAIN }
+        decode(&trailing, CHAIN).unwrap_err(),
+        TxError::TrailingBytes(1)
     );
 
-    let unprotected = TxLegacy { chain_id: None, gas_limit: 21_000, gas_price: 1, ..Default::default() };
-    let raw_unprotected = s.sign_legacy(TxLegacy { to: TxKind::Call(s.address), ..unprotected });
-    assert_eq!(decode(&raw_unprotected, CHAIN).unwrap_err(), TxError::Unprotected);
+    assert!(matches!(
+        decode(&raw[..raw.len() - 3], CHAIN),
+        Err(TxError::Rlp(_))
+    ));
+    assert!(matches!(
+        decode(&[0xde, 0xad], CHAIN),
+        Err(TxError::Rlp(_)) | Err(TxError::UnsupportedType(_))
+    ));
+    assert_eq!(
+        decode(&raw, 1).unwrap_err(),
+        TxError::WrongChainId {
+            expected: 1,
+            found: CHAIN
+        }
+    );
 
-    let create = TxEip1559 { to: TxKind::Create, ..transfer(0) };
-    assert_eq!(decode(&s.sign_1559(create), CHAIN).unwrap_err(), TxError::ContractCreation);
+    let unprotected = TxLegacy {
+        chain_id: None,
+        gas_limit: 21_000,
+        gas_price: 1,
+        ..Default::default()
+    };
+    let raw_unprotected = s.sign_legacy(TxLegacy {
+        to: TxKind::Call(s.address),
+        ..unprotected
+    });
+    assert_eq!(
+        decode(&raw_unprotected, CHAIN).unwrap_err(),
+        TxError::Unprotected
+    );
 
-    let greedy_tip = TxEip1559 { max_priority_fee_per_gas: 3_000_000_000, ..transfer(0) };
-    assert_eq!(decode(&s.sign_1559(greedy_tip), CHAIN).unwrap_err(), TxError::TipAboveFeeCap);
+    let create = TxEip1559 {
+        to: TxKind::Create,
+        ..transfer(0)
+    };
+    assert_eq!(
+        decode(&s.sign_1559(create), CHAIN).unwrap_err(),
+        TxError::ContractCreation
+    );
+
+    let greedy_tip = TxEip1559 {
+        max_priority_fee_per_gas: 3_000_000_000,
+        ..transfer(0)
+    };
+    assert_eq!(
+        decode(&s.sign_1559(greedy_tip), CHAIN).unwrap_err(),
+        TxError::TipAboveFeeCap
+    );
 
     let huge = vec![0u8; MAX_TX_BYTES + 1];
-    assert!(matches!(decode(&huge, CHAIN), Err(TxError::Oversized { .. })));
+    assert!(matches!(
+        decode(&huge, CHAIN),
+        Err(TxError::Oversized { .. })
+    ));
 }
 
 #[test]
@@ -88,7 +138,9 @@ fn high_s_signature_is_refused() {
         "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
     ));
     let flipped = alloy_primitives::Signature::new(sig.r(), n - sig.s(), !sig.v());
-    let raw: Bytes = TxEnvelope::from(tx.into_signed(flipped)).encoded_2718().into();
+    let raw: Bytes = TxEnvelope::from(tx.into_signed(flipped))
+        .encoded_2718()
+        .into();
     assert_eq!(decode(&raw, CHAIN).unwrap_err(), TxError::HighS);
 }
 

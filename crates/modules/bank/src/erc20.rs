@@ -14,7 +14,10 @@ use crate::{BankRead, BankWrite, TokenMeta};
 
 /// Gas charged on top of the intrinsic cost, by function (documented in `contracts/IERC20.sol`).
 pub fn gas_for_token_call(data: &[u8]) -> u64 {
-    match data.get(..4).map(|s| <[u8; 4]>::try_from(s).unwrap_or_default()) {
+    match data
+        .get(..4)
+        .map(|s| <[u8; 4]>::try_from(s).unwrap_or_default())
+    {
         Some(IERC20::transferCall::SELECTOR) => 9_000,
         Some(IERC20::approveCall::SELECTOR) => 6_000,
         Some(IERC20::transferFromCall::SELECTOR) => 12_000,
@@ -24,7 +27,10 @@ pub fn gas_for_token_call(data: &[u8]) -> u64 {
 
 /// Gas charged on top of the intrinsic cost (documented in `contracts/ISheafTokenFactory.sol`).
 pub fn gas_for_factory_call(data: &[u8]) -> u64 {
-    match data.get(..4).map(|s| <[u8; 4]>::try_from(s).unwrap_or_default()) {
+    match data
+        .get(..4)
+        .map(|s| <[u8; 4]>::try_from(s).unwrap_or_default())
+    {
         Some(ISheafTokenFactory::createTokenCall::SELECTOR) => 120_000,
         _ => 0,
     }
@@ -63,13 +69,19 @@ pub fn call_token<S: StateWrite>(
         }
         IERC20Calls::approve(call) => {
             if call.spender == Address::ZERO {
-                return Err(Revert::custom(IERC20::ERC20InvalidSpender { spender: call.spender }));
+                return Err(Revert::custom(IERC20::ERC20InvalidSpender {
+                    spender: call.spender,
+                }));
             }
             state.set_allowance(&token, &env.caller, &call.spender, call.value);
             logs.push(Log {
                 address: token,
-                data: IERC20::Approval { owner: env.caller, spender: call.spender, value: call.value }
-                    .encode_log_data(),
+                data: IERC20::Approval {
+                    owner: env.caller,
+                    spender: call.spender,
+                    value: call.value,
+                }
+                .encode_log_data(),
             });
             IERC20::approveCall::abi_encode_returns(&true)
         }
@@ -142,7 +154,9 @@ pub fn call_factory<S: StateWrite>(
             ISheafTokenFactory::tokenCountCall::abi_encode_returns(&U256::from(state.token_count()))
         }
         ISheafTokenFactoryCalls::tokenAt(call) => {
-            let index = u64::try_from(call.index).ok().and_then(|i| state.token_at(i));
+            let index = u64::try_from(call.index)
+                .ok()
+                .and_then(|i| state.token_at(i));
             let token = index.ok_or_else(|| Revert::reason("token index out of range"))?;
             ISheafTokenFactory::tokenAtCall::abi_encode_returns(&token)
         }

@@ -38,21 +38,35 @@ pub struct TokenMeta {
 
 impl TokenMeta {
     fn encode(&self) -> Vec<u8> {
-        (self.name.clone(), self.symbol.clone(), u16::from(self.decimals), self.minter)
+        (
+            self.name.clone(),
+            self.symbol.clone(),
+            u16::from(self.decimals),
+            self.minter,
+        )
             .abi_encode_params()
     }
 
     fn decode(bytes: &[u8]) -> Option<Self> {
         let (name, symbol, decimals, minter) =
             <(String, String, u16, Address)>::abi_decode_params(bytes).ok()?;
-        Some(Self { name, symbol, decimals: u8::try_from(decimals).ok()?, minter })
+        Some(Self {
+            name,
+            symbol,
+            decimals: u8::try_from(decimals).ok()?,
+            minter,
+        })
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BankError {
     #[error("insufficient funds: {account} has {balance} wei, needs {needed}")]
-    InsufficientEth { account: Address, balance: U256, needed: U256 },
+    InsufficientEth {
+        account: Address,
+        balance: U256,
+        needed: U256,
+    },
     #[error("{0} is not a token")]
     NotAToken(Address),
     #[error("{module} may not mint or burn {token}")]
@@ -76,7 +90,8 @@ pub trait BankRead: StateRead {
     }
 
     fn token_meta(&self, token: &Address) -> Option<TokenMeta> {
-        self.get_raw(&state_key::token_meta(token)).and_then(|bytes| TokenMeta::decode(&bytes))
+        self.get_raw(&state_key::token_meta(token))
+            .and_then(|bytes| TokenMeta::decode(&bytes))
     }
 
     fn is_token(&self, token: &Address) -> bool {
@@ -100,12 +115,15 @@ pub trait BankRead: StateRead {
     }
 
     fn token_at(&self, index: u64) -> Option<Address> {
-        self.get_raw(&state_key::token_at(index)).map(|bytes| Address::from_slice(&bytes))
+        self.get_raw(&state_key::token_at(index))
+            .map(|bytes| Address::from_slice(&bytes))
     }
 
     /// All tokens in creation order.
     fn tokens(&self) -> Vec<Address> {
-        (0..self.token_count()).filter_map(|i| self.token_at(i)).collect()
+        (0..self.token_count())
+            .filter_map(|i| self.token_at(i))
+            .collect()
     }
 }
 
@@ -113,11 +131,18 @@ impl<T: StateRead + ?Sized> BankRead for T {}
 
 /// Writes to bank state. Every function either does all of its effect or none.
 pub trait BankWrite: StateWrite {
-    fn transfer_eth(&mut self, from: &Address, to: &Address, amount: U256) -> Result<(), BankError> {
+    fn transfer_eth(
+        &mut self,
+        from: &Address,
+        to: &Address,
+        amount: U256,
+    ) -> Result<(), BankError> {
         if amount.is_zero() || from == to {
             return self.require_eth(from, amount);
         }
-        let from_balance = self.require_eth(from, amount).map(|_| self.eth_balance(from))?;
+        let from_balance = self
+            .require_eth(from, amount)
+            .map(|_| self.eth_balance(from))?;
         self.put_u256(state_key::eth_balance(from), from_balance - amount);
         let to_balance = self.eth_balance(to);
         // Cannot overflow: total supply is below 2^256 and both balances are part of it.
@@ -137,7 +162,10 @@ pub trait BankWrite: StateWrite {
 
     /// Creates ETH. Only genesis calls this.
     fn genesis_mint_eth(&mut self, to: &Address, amount: U256) -> Result<(), BankError> {
-        let supply = self.eth_supply().checked_add(amount).ok_or(BankError::Overflow)?;
+        let supply = self
+            .eth_supply()
+            .checked_add(amount)
+            .ok_or(BankError::Overflow)?;
         self.put_u256(state_key::eth_supply(), supply);
         let balance = self.eth_balance(to);
         self.put_u256(state_key::eth_balance(to), balance + amount);
@@ -147,7 +175,11 @@ pub trait BankWrite: StateWrite {
     fn require_eth(&self, account: &Address, needed: U256) -> Result<(), BankError> {
         let balance = self.eth_balance(account);
         if balance < needed {
-            return Err(BankError::InsufficientEth { account: *account, balance, needed });
+            return Err(BankError::InsufficientEth {
+                account: *account,
+                balance,
+                needed,
+            });
         }
         Ok(())
     }
@@ -192,7 +224,9 @@ pub trait BankWrite: StateWrite {
             return Err(Revert::custom(IERC20::ERC20InvalidSender { sender: *from }));
         }
         if *to == Address::ZERO {
-            return Err(Revert::custom(IERC20::ERC20InvalidReceiver { receiver: *to }));
+            return Err(Revert::custom(IERC20::ERC20InvalidReceiver {
+                receiver: *to,
+            }));
         }
         let from_balance = self.token_balance(token, from);
         if from_balance < amount {
@@ -225,7 +259,10 @@ pub trait BankWrite: StateWrite {
         logs: &mut Vec<Log>,
     ) -> Result<(), BankError> {
         self.require_minter(module, token)?;
-        let supply = self.token_supply(token).checked_add(amount).ok_or(BankError::Overflow)?;
+        let supply = self
+            .token_supply(token)
+            .checked_add(amount)
+            .ok_or(BankError::Overflow)?;
         self.put_u256(state_key::token_supply(token), supply);
         let balance = self.token_balance(token, to);
         self.put_u256(state_key::token_balance(token, to), balance + amount);
@@ -233,10 +270,34 @@ pub trait BankWrite: StateWrite {
         Ok(())
     }
 
+    /// Credits genesis balances of a token. Only genesis calls this: it is the one place a
+    /// token without a minter gains supply after creation.
+    fn genesis_mint_token(
+        &mut self,
+        token: &Address,
+        to: &Address,
+        amount: U256,
+    ) -> Result<(), BankError> {
+        if !self.is_token(token) {
+            return Err(BankError::NotAToken(*token));
+        }
+        let supply = self
+            .token_supply(token)
+            .checked_add(amount)
+            .ok_or(BankError::Overflow)?;
+        self.put_u256(state_key::token_supply(token), supply);
+        let balance = self.token_balance(token, to);
+        self.put_u256(state_key::token_balance(token, to), balance + amount);
+        Ok(())
+    }
+
     fn require_minter(&self, module: &Address, token: &Address) -> Result<(), BankError> {
         let meta = self.token_meta(token).ok_or(BankError::NotAToken(*token))?;
         if meta.minter == Address::ZERO || meta.minter != *module {
-            return Err(BankError::NotMinter { module: *module, token: *token });
+            return Err(BankError::NotMinter {
+                module: *module,
+                token: *token,
+            });
         }
         Ok(())
     }
@@ -245,5 +306,8 @@ pub trait BankWrite: StateWrite {
 impl<T: StateWrite + ?Sized> BankWrite for T {}
 
 pub(crate) fn transfer_log(token: Address, from: Address, to: Address, value: U256) -> Log {
-    Log { address: token, data: IERC20::Transfer { from, to, value }.encode_log_data() }
+    Log {
+        address: token,
+        data: IERC20::Transfer { from, to, value }.encode_log_data(),
+    }
 }

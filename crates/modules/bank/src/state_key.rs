@@ -32,7 +32,13 @@ pub fn token_balance(token: &Address, holder: &Address) -> Vec<u8> {
 }
 
 pub fn allowance(token: &Address, owner: &Address, spender: &Address) -> Vec<u8> {
-    key(&[b"bank/tok/", token.as_slice(), b"/allow/", owner.as_slice(), spender.as_slice()])
+    key(&[
+        b"bank/tok/",
+        token.as_slice(),
+        b"/allow/",
+        owner.as_slice(),
+        spender.as_slice(),
+    ])
 }
 
 pub fn token_count() -> Vec<u8> {
@@ -47,9 +53,15 @@ pub fn token_at(index: u64) -> Vec<u8> {
 mod tests {
     #[test]
     fn index_keys_sort_numerically() {
-        let mut keys: Vec<_> = [300u64, 2, 70_000, 1].iter().map(|i| super::token_at(*i)).collect();
+        let mut keys: Vec<_> = [300u64, 2, 70_000, 1]
+            .iter()
+            .map(|i| super::token_at(*i))
+            .collect();
         keys.sort();
-        let expected: Vec<_> = [1u64, 2, 300, 70_000].iter().map(|i| super::token_at(*i)).collect();
+        let expected: Vec<_> = [1u64, 2, 300, 70_000]
+            .iter()
+            .map(|i| super::token_at(*i))
+            .collect();
         assert_eq!(keys, expected);
     }
 }

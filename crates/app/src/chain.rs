@@ -1,0 +1,196 @@
+//! The Ethereum-shaped record of each committed block (header, transactions, receipts), written
+//! atomically with the block's state and read back by RPC.
+
+use alloy_consensus::{
+    Eip658Value, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, TxEnvelope,
+    proofs::{calculate_receipt_root, calculate_transaction_root},
+};
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
+use serde::{Deserialize, Serialize};
+use sheaf_state::{AuxWrite, Storage, StorageError};
+
+/// A transaction as executed in a block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredTx {
+    pub hash: B256,
+    pub sender: Address,
+    pub envelope: TxEnvelope,
+}
+
+/// Its receipt. Log indexes are block-wide, assigned when the block is sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredReceipt {
+    pub success: bool,
+    pub gas_used: u64,
+    pub cumulative_gas_used: u64,
+    pub effective_gas_price: u128,
+    pub logs: Vec<Log>,
+    /// Why it reverted, for people (`sheaf query tx`); the status is what clients read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert_reason: Option<String>,
+    #[serde(default)]
+    pub output: Bytes,
+}
+
+impl StoredReceipt {
+    pub fn bloom(&self) -> Bloom {
+        alloy_primitives::logs_bloom(self.logs.iter())
+    }
+
+    fn envelope(&self, tx_type: u8) -> ReceiptEnvelope {
+        let receipt = ReceiptWithBloom {
+            receipt: Receipt {
+                status: Eip658Value::Eip658(self.success),
+                cumulative_gas_used: self.cumulative_gas_used,
+                logs: self.logs.clone(),
+            },
+            logs_bloom: self.bloom(),
+        };
+        match tx_type {
+            0 => ReceiptEnvelope::Legacy(receipt),
+            _ => ReceiptEnvelope::Eip1559(receipt),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredBlock {
+    pub hash: B256,
+    pub header: Header,
+    pub txs: Vec<StoredTx>,
+    pub receipts: Vec<StoredReceipt>,
+}
+
+impl StoredBlock {
+    /// Fills in the roots, bloom and gas of `header` from the transactions and receipts, then
+    /// hashes it the way Ethereum does (keccak of the RLP header).
+    pub fn seal(mut header: Header, txs: Vec<StoredTx>, receipts: Vec<StoredReceipt>) -> Self {
+        let envelopes: Vec<&TxEnvelope> = txs.iter().map(|tx| &tx.envelope).collect();
+        header.transactions_root = calculate_transaction_root(&envelopes);
+        let receipt_envelopes: Vec<ReceiptEnvelope> = txs
+            .iter()
+            .zip(&receipts)
+            .map(|(tx, receipt)| receipt.envelope(tx.envelope.tx_type() as u8))
+            .collect();
+        header.receipts_root = calculate_receipt_root(&receipt_envelopes);
+        header.logs_bloom = receipts.iter().fold(Bloom::ZERO, |mut bloom, r| {
+            bloom.accrue_bloom(&r.bloom());
+            bloom
+        });
+        header.gas_used = receipts.last().map(|r| r.cumulative_gas_used).unwrap_or(0);
+        let hash = header.hash_slow();
+        StoredBlock {
+            hash,
+            header,
+            txs,
+            receipts,
+        }
+    }
+
+    pub fn number(&self) -> u64 {
+        self.header.number
+    }
+
+    /// The index of this block's first log in each receipt, in order.
+    pub fn first_log_indexes(&self) -> Vec<u64> {
+        let mut next = 0u64;
+        self.receipts
+            .iter()
+            .map(|r| {
+                let first = next;
+                next += r.logs.len() as u64;
+                first
+            })
+            .collect()
+    }
+
+    /// The writes that make this block findable by number, by hash, and its txs by hash.
+    pub fn aux_writes(&self) -> Result<Vec<AuxWrite>, serde_json::Error> {
+        let number = self.number();
+        let mut writes = vec![
+            AuxWrite {
+                key: key_block(number),
+                value: serde_json::to_vec(self)?,
+            },
+            AuxWrite {
+                key: key_block_hash(&self.hash),
+                value: number.to_be_bytes().to_vec(),
+            },
+        ];
+        for (index, tx) in self.txs.iter().enumerate() {
+            let mut location = number.to_be_bytes().to_vec();
+            location.extend((index as u32).to_be_bytes());
+            writes.push(AuxWrite {
+                key: key_tx(&tx.hash),
+                value: location,
+            });
+        }
+        Ok(writes)
+    }
+}
+
+fn key_block(number: u64) -> Vec<u8> {
+    [b"blk/".as_slice(), &number.to_be_bytes()].concat()
+}
+
+fn key_block_hash(hash: &B256) -> Vec<u8> {
+    [b"bhash/".as_slice(), hash.as_slice()].concat()
+}
+
+fn key_tx(hash: &B256) -> Vec<u8> {
+    [b"tx/".as_slice(), hash.as_slice()].concat()
+}
+
+/// Reads committed blocks. Cheap to clone.
+#[derive(Clone)]
+pub struct ChainReader {
+    storage: Storage,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("corrupt block record: {0}")]
+    Corrupt(String),
+}
+
+impl ChainReader {
+    pub fn new(storage: Storage) -> Self {
+        Self { storage }
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// The last committed height, or `None` before genesis.
+    pub fn latest_height(&self) -> Result<Option<u64>, ChainError> {
+        Ok(self.storage.latest()?.map(|(h, _)| h))
+    }
+
+    pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, ChainError> {
+        match self.storage.aux_get(&key_block(number))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| ChainError::Corrupt(format!("block {number}: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    pub fn block_number_by_hash(&self, hash: &B256) -> Result<Option<u64>, ChainError> {
+        Ok(self
+            .storage
+            .aux_get(&key_block_hash(hash))?
+            .and_then(|bytes| bytes.as_slice().try_into().ok().map(u64::from_be_bytes)))
+    }
+
+    /// Where a transaction landed: (block number, index in block).
+    pub fn tx_location(&self, hash: &B256) -> Result<Option<(u64, usize)>, ChainError> {
+        Ok(self.storage.aux_get(&key_tx(hash))?.and_then(|bytes| {
+            let number = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+            let index = u32::from_be_bytes(bytes.get(8..12)?.try_into().ok()?);
+            Some((number, index as usize))
+        }))
+    }
+}

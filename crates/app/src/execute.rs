@@ -1,0 +1,221 @@
+//! Running one transaction: stateful admission (nonce, fee cap, gas, funds), the call in its own
+//! overlay, then fees. Also the read-only call path behind `eth_call` and `eth_estimateGas`.
+
+use alloy_primitives::{Address, Bytes, Log, U256};
+use sheaf_abi::system::{self, TOKEN_FACTORY};
+use sheaf_bank::{BankRead, BankWrite};
+use sheaf_module_api::{BlockContext, CallEnv, Revert, intrinsic_gas};
+use sheaf_state::{Delta, StateRead, StateWrite};
+use sheaf_tx::SignedTx;
+
+use crate::chain::StoredReceipt;
+
+/// Why a transaction cannot be included at all. It pays nothing and changes nothing. Messages are
+/// geth's, which wallets and viem recognise.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidTx {
+    #[error("nonce too low: next nonce {expected}, tx nonce {found}")]
+    NonceTooLow { expected: u64, found: u64 },
+    #[error("nonce too high: next nonce {expected}, tx nonce {found}")]
+    NonceTooHigh { expected: u64, found: u64 },
+    #[error(
+        "max fee per gas less than block base fee: maxFeePerGas: {max_fee}, baseFee: {base_fee}"
+    )]
+    FeeCapTooLow { max_fee: u128, base_fee: u64 },
+    #[error("intrinsic gas too low: have {have}, want {want}")]
+    IntrinsicGas { have: u64, want: u64 },
+    #[error("exceeds block gas limit: tx gas {gas}, gas left in block {left}")]
+    BlockGasExceeded { gas: u64, left: u64 },
+    #[error("insufficient funds for gas * price + value: address {sender} have {have} want {want}")]
+    InsufficientFunds {
+        sender: Address,
+        have: U256,
+        want: U256,
+    },
+}
+
+/// Gas a call to `to` with `data` costs on top of the intrinsic cost: the fixed schedule documented
+/// in each interface under `contracts/`.
+pub fn call_gas<S: StateRead>(state: &S, to: &Address, data: &[u8]) -> u64 {
+    if *to == TOKEN_FACTORY {
+        sheaf_bank::gas_for_factory_call(data)
+    } else if state.is_token(to) {
+        sheaf_bank::gas_for_token_call(data)
+    } else {
+        0
+    }
+}
+
+/// Routes a call by its `to` address: a module's system address, a token, or a plain account.
+/// `env.value` has already been moved to `env.to`.
+pub fn dispatch<S: StateWrite>(
+    state: &mut S,
+    env: &CallEnv,
+    data: &[u8],
+    logs: &mut Vec<Log>,
+) -> Result<Bytes, Revert> {
+    if env.to == TOKEN_FACTORY {
+        sheaf_bank::call_factory(state, env, data, logs)
+    } else if state.is_token(&env.to) {
+        sheaf_bank::call_token(state, env, data, logs)
+    } else if system::is_system(&env.to) {
+        Err(Revert::reason(format!(
+            "{} does not accept calls yet",
+            env.to
+        )))
+    } else {
+        // An externally owned account: a plain ETH transfer; calldata is carried, as on Ethereum.
+        Ok(Bytes::new())
+    }
+}
+
+/// Runs a call in a throwaway overlay: moves `value`, dispatches, and reports output, gas and
+/// logs without keeping any effect. `eth_call` and `eth_estimateGas` use it.
+pub fn simulate<S: StateRead>(
+    state: &S,
+    env: &CallEnv,
+    data: &[u8],
+) -> Result<(Bytes, u64, Vec<Log>), Revert> {
+    let mut overlay = Delta::new(state);
+    let mut logs = vec![];
+    let gas = intrinsic_gas(data) + call_gas(&overlay, &env.to, data);
+    overlay
+        .transfer_eth(&env.caller, &env.to, env.value)
+        .map_err(|_| Revert::reason("insufficient funds for transfer"))?;
+    let output = dispatch(&mut overlay, env, data, &mut logs)?;
+    Ok((output, gas, logs))
+}
+
+/// Executes `tx` against the block overlay. On `Ok`, the nonce is bumped and fees are paid whatever
+/// the call did; the call's own writes are kept only if it succeeded.
+pub fn execute_tx<P: StateRead>(
+    block: &mut Delta<P>,
+    tx: &SignedTx,
+    ctx: &BlockContext,
+    gas_left: u64,
+) -> Result<StoredReceipt, InvalidTx> {
+    let sender = tx.sender;
+    let expected = block.nonce(&sender);
+    if tx.nonce() < expected {
+        return Err(InvalidTx::NonceTooLow {
+            expected,
+            found: tx.nonce(),
+        });
+    }
+    if tx.nonce() > expected {
+        return Err(InvalidTx::NonceTooHigh {
+            expected,
+            found: tx.nonce(),
+        });
+    }
+    if tx.max_fee_per_gas() < ctx.base_fee as u128 {
+        return Err(InvalidTx::FeeCapTooLow {
+            max_fee: tx.max_fee_per_gas(),
+            base_fee: ctx.base_fee,
+        });
+    }
+    let intrinsic = intrinsic_gas(tx.input());
+    if tx.gas_limit() < intrinsic {
+        return Err(InvalidTx::IntrinsicGas {
+            have: tx.gas_limit(),
+            want: intrinsic,
+        });
+    }
+    if tx.gas_limit() > gas_left {
+        return Err(InvalidTx::BlockGasExceeded {
+            gas: tx.gas_limit(),
+            left: gas_left,
+        });
+    }
+    let balance = block.eth_balance(&sender);
+    if balance < tx.max_cost() {
+        return Err(InvalidTx::InsufficientFunds {
+            sender,
+            have: balance,
+            want: tx.max_cost(),
+        });
+    }
+
+    block.set_nonce(&sender, expected + 1);
+    let to = tx.to();
+    let wanted = intrinsic + call_gas(block, &to, tx.input());
+    let env = CallEnv {
+        caller: sender,
+        to,
+        value: tx.value(),
+        block: *ctx,
+    };
+
+    let (gas_used, outcome) = if wanted > tx.gas_limit() {
+        (tx.gas_limit(), Err(Revert::reason("out of gas")))
+    } else {
+        let mut overlay = Delta::new(&*block);
+        let mut logs = vec![];
+        let result = overlay
+            .transfer_eth(&sender, &to, tx.value())
+            .map_err(|e| Revert::reason(e.to_string()))
+            .and_then(|_| dispatch(&mut overlay, &env, tx.input(), &mut logs));
+        let outcome = result.map(|output| (output, logs, overlay.into_changes()));
+        (wanted, outcome)
+    };
+
+    let (success, logs, output, revert_reason) = match outcome {
+        Ok((output, logs, changes)) => {
+            block.apply(changes);
+            (true, logs, output, None)
+        }
+        Err(revert) => (false, vec![], revert.data(), Some(revert.to_string())),
+    };
+
+    let price = tx.effective_gas_price(ctx.base_fee);
+    let burned = U256::from(gas_used) * U256::from(ctx.base_fee);
+    let tip = U256::from(gas_used) * U256::from(price - ctx.base_fee as u128);
+    // Cannot fail: the sender had gas_limit * max_fee + value up front and the call could spend
+    // at most `value` of it. If it ever does, the books are wrong and the node must stop.
+    block
+        .burn_eth(&sender, burned)
+        .expect("fee was reserved before execution");
+    block
+        .transfer_eth(&sender, &ctx.proposer, tip)
+        .expect("fee was reserved before execution");
+
+    Ok(StoredReceipt {
+        success,
+        gas_used,
+        cumulative_gas_used: 0,
+        effective_gas_price: price,
+        logs,
+        revert_reason,
+        output,
+    })
+}
+
+/// The EIP-1559 base fee of the block after one that used `gas_used` of `gas_limit` at
+/// `base_fee` (elasticity 2, max change 1/8 per block), never below `min_base_fee`.
+pub fn next_base_fee(base_fee: u64, gas_used: u64, gas_limit: u64, min_base_fee: u64) -> u64 {
+    let target = (gas_limit / 2).max(1) as u128;
+    let base = base_fee as u128;
+    let used = gas_used as u128;
+    let next = if used > target {
+        base + (base * (used - target) / target / 8).max(1)
+    } else {
+        base - base * (target - used) / target / 8
+    };
+    u64::try_from(next).unwrap_or(u64::MAX).max(min_base_fee)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_fee_follows_eip1559() {
+        let g = 1_000_000_000;
+        assert_eq!(next_base_fee(g, 15_000_000, 30_000_000, 0), g);
+        assert_eq!(next_base_fee(g, 30_000_000, 30_000_000, 0), g + g / 8);
+        assert_eq!(next_base_fee(g, 0, 30_000_000, 0), g - g / 8);
+        // A tiny excess still moves the fee up by at least 1 wei.
+        assert_eq!(next_base_fee(8, 15_000_001, 30_000_000, 0), 9);
+        assert_eq!(next_base_fee(1000, 0, 30_000_000, 900), 900);
+    }
+}

@@ -1,0 +1,253 @@
+//! The genesis file: accounts, tokens, parameters and validators, as JSON.
+
+use alloy_primitives::{Address, B256, U256, address, b256};
+use serde::{Deserialize, Serialize};
+use sheaf_primitives::{ETHER, GWEI};
+
+/// The dev chain's id (also the default for `sheaf init`).
+pub const DEV_CHAIN_ID: u64 = 24239;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Genesis {
+    pub chain_id: u64,
+    /// Unix seconds of block 0.
+    pub genesis_time: u64,
+    pub params: ChainParams,
+    pub accounts: Vec<GenesisAccount>,
+    #[serde(default)]
+    pub tokens: Vec<GenesisToken>,
+    pub validators: Vec<GenesisValidator>,
+}
+
+/// Chain-wide parameters of the fee market.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChainParams {
+    /// Gas per block; half of it is the EIP-1559 target.
+    pub block_gas_limit: u64,
+    /// Base fee of block 1, in wei per gas.
+    pub initial_base_fee: u64,
+    /// The floor the base fee never falls below, in wei per gas. Ethereum has none (its floor is
+    /// effectively 7 wei); a floor keeps fees meaningful on a chain that is mostly idle.
+    pub min_base_fee: u64,
+}
+
+impl Default for ChainParams {
+    fn default() -> Self {
+        Self {
+            block_gas_limit: 30_000_000,
+            initial_base_fee: GWEI,
+            min_base_fee: GWEI / 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccount {
+    pub address: Address,
+    /// Wei.
+    pub balance: U256,
+}
+
+/// A token created by the factory at genesis, in list order (so addresses are predictable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GenesisToken {
+    pub name: String,
+    pub symbol: String,
+    pub decimals: u8,
+    /// Base units per holder.
+    pub balances: Vec<GenesisAccount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GenesisValidator {
+    pub name: String,
+    /// The ed25519 consensus public key (32 bytes).
+    pub pub_key: B256,
+    /// Voting power handed to consensus.
+    pub power: u64,
+    /// Where this validator's priority fees go when it proposes.
+    pub fee_recipient: Address,
+}
+
+impl GenesisValidator {
+    /// CometBFT's validator address: the first 20 bytes of sha256(pubkey).
+    pub fn consensus_address(&self) -> [u8; 20] {
+        consensus_address(&self.pub_key)
+    }
+}
+
+pub fn consensus_address(pub_key: &B256) -> [u8; 20] {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(pub_key.as_slice());
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&digest[..20]);
+    out
+}
+
+/// The ten accounts of the mnemonic "test test test test test test test test test test test
+/// junk" at m/44'/60'/0'/0/{0..9}, as Hardhat and Anvil print them. The keys are public: never
+/// use them outside a dev chain.
+pub const DEV_KEYS: [(Address, B256); 10] = [
+    (
+        address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
+        b256!("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
+    ),
+    (
+        address!("70997970C51812dc3A010C7d01b50e0d17dc79C8"),
+        b256!("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"),
+    ),
+    (
+        address!("3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"),
+        b256!("5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"),
+    ),
+    (
+        address!("90F79bf6EB2c4f870365E785982E1f101E93b906"),
+        b256!("7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"),
+    ),
+    (
+        address!("15d34AAf54267DB7D7c367839AAf71A00a2C6A65"),
+        b256!("47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"),
+    ),
+    (
+        address!("9965507D1a55bcC2695C58ba16FB37d819B0A4dc"),
+        b256!("8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba"),
+    ),
+    (
+        address!("976EA74026E726554dB657fA54763abd0C3a0aa9"),
+        b256!("92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e"),
+    ),
+    (
+        address!("14dC79964da2C08b23698B3D3cc7Ca32193d9955"),
+        b256!("4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356"),
+    ),
+    (
+        address!("23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"),
+        b256!("dbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97"),
+    ),
+    (
+        address!("a0Ee7A142d267C1f36714E4a8F75612F20a79720"),
+        b256!("2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"),
+    ),
+];
+
+/// The dev validator's consensus key. The dev driver signs nothing, so only its identity matters.
+pub const DEV_VALIDATOR_KEY: B256 =
+    b256!("5eaf5eaf5eaf5eaf5eaf5eaf5eaf5eaf5eaf5eaf5eaf5eaf5eaf5eaf5eaf5eaf");
+/// Where the dev validator's priority fees go: an address no dev key controls, so fee income
+/// never blurs the dev accounts' balances.
+pub const DEV_FEE_RECIPIENT: Address = address!("5eaf00000000000000000000000000000000fee0");
+
+impl Genesis {
+    /// The dev chain: ten funded accounts, SHF, GOV and DAI, one validator.
+    pub fn dev(genesis_time: u64) -> Self {
+        let ether = |n: u64| U256::from(n) * ETHER;
+        let accounts = DEV_KEYS
+            .iter()
+            .map(|(address, _)| GenesisAccount {
+                address: *address,
+                balance: ether(10_000),
+            })
+            .collect();
+        let to_account0 = |amount: U256| {
+            vec![GenesisAccount {
+                address: DEV_KEYS[0].0,
+                balance: amount,
+            }]
+        };
+        let dai_for_everyone = DEV_KEYS
+            .iter()
+            .map(|(address, _)| GenesisAccount {
+                address: *address,
+                balance: ether(100_000),
+            })
+            .collect();
+        Genesis {
+            chain_id: DEV_CHAIN_ID,
+            genesis_time,
+            params: ChainParams::default(),
+            accounts,
+            tokens: vec![
+                GenesisToken {
+                    name: "Sheaf".into(),
+                    symbol: "SHF".into(),
+                    decimals: 18,
+                    balances: to_account0(ether(1_000_000)),
+                },
+                GenesisToken {
+                    name: "Sheaf Governance".into(),
+                    symbol: "GOV".into(),
+                    decimals: 18,
+                    balances: to_account0(ether(100_000)),
+                },
+                GenesisToken {
+                    name: "Dai Stablecoin (test)".into(),
+                    symbol: "DAI".into(),
+                    decimals: 18,
+                    balances: dai_for_everyone,
+                },
+            ],
+            validators: vec![GenesisValidator {
+                name: "dev".into(),
+                pub_key: DEV_VALIDATOR_KEY,
+                power: 32,
+                fee_recipient: DEV_FEE_RECIPIENT,
+            }],
+        }
+    }
+
+    /// Checks what serde cannot: the rules a chain must start from.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.chain_id == 0 {
+            return Err("chainId must be non-zero".into());
+        }
+        if self.validators.is_empty() {
+            return Err("at least one validator is required".into());
+        }
+        if self.validators.iter().any(|v| v.power == 0) {
+            return Err("every genesis validator needs power above zero".into());
+        }
+        let p = &self.params;
+        if p.block_gas_limit < 21_000 * 2 {
+            return Err("blockGasLimit must fit at least two transfers".into());
+        }
+        if p.initial_base_fee < p.min_base_fee {
+            return Err("initialBaseFee must be at least minBaseFee".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for account in &self.accounts {
+            if !seen.insert(account.address) {
+                return Err(format!("account {} is listed twice", account.address));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_keys_derive_their_addresses() {
+        for (address, secret) in DEV_KEYS {
+            let signer = sheaf_tx::sign::Signer::new(secret).expect("valid key");
+            assert_eq!(signer.address, address);
+        }
+    }
+
+    #[test]
+    fn dev_genesis_is_valid_and_round_trips_json() {
+        let genesis = Genesis::dev(1_700_000_000);
+        genesis.validate().expect("valid");
+        let json = serde_json::to_string_pretty(&genesis).expect("json");
+        assert_eq!(
+            serde_json::from_str::<Genesis>(&json).expect("parse"),
+            genesis
+        );
+    }
+}

@@ -1,0 +1,25 @@
+//! Keys the app itself owns: chain identity, parameters and per-block bookkeeping.
+
+pub fn chain_id() -> Vec<u8> {
+    b"app/chain_id".to_vec()
+}
+
+pub fn params() -> Vec<u8> {
+    b"app/params".to_vec()
+}
+
+/// The height of the block that last wrote state. Written every block, so every block changes
+/// the app hash and owns a tree version.
+pub fn height() -> Vec<u8> {
+    b"app/height".to_vec()
+}
+
+/// The base fee the next block will charge.
+pub fn base_fee() -> Vec<u8> {
+    b"app/base_fee".to_vec()
+}
+
+/// The validator set (until the staking module owns it).
+pub fn validators() -> Vec<u8> {
+    b"app/validators".to_vec()
+}

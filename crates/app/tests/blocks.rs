@@ -1,0 +1,296 @@
+//! The app driven block by block through the Application trait: fees, nonces, reverts,
+//! conservation, restart and deterministic replay.
+
+use alloy_primitives::{Address, Bytes, U256, address};
+use alloy_sol_types::SolCall;
+use sheaf_abi::{IERC20, ISheafTokenFactory, system::TOKEN_FACTORY};
+use sheaf_app::{
+    Application, Genesis, TxOutcome,
+    genesis::{DEV_FEE_RECIPIENT, DEV_KEYS},
+    test_node::TestNode,
+};
+use sheaf_bank::BankRead;
+use sheaf_primitives::{ETHER, GWEI};
+use sheaf_tx::sign::{Signer, eip1559};
+
+const CHAIN: u64 = 24239;
+
+fn dev(i: usize) -> Signer {
+    Signer::new(DEV_KEYS[i].1).expect("dev key")
+}
+
+fn genesis() -> Genesis {
+    Genesis::dev(1_700_000_000)
+}
+
+fn send(from: &Signer, nonce: u64, to: Address, value: U256, data: Vec<u8>, gas: u64) -> Bytes {
+    from.sign_1559(eip1559(
+        CHAIN,
+        nonce,
+        to,
+        value,
+        data.into(),
+        gas,
+        10 * GWEI as u128,
+        GWEI as u128,
+    ))
+}
+
+fn dai(node: &TestNode) -> Address {
+    node.snapshot()
+        .token_at(2)
+        .expect("DAI is the third genesis token")
+}
+
+fn all_eth(node: &TestNode) -> U256 {
+    let s = node.snapshot();
+    DEV_KEYS.iter().map(|(a, _)| s.eth_balance(a)).sum::<U256>()
+        + s.eth_balance(&DEV_FEE_RECIPIENT)
+        + s.eth_balance(&address!("00000000000000000000000000000000000000b0"))
+}
+
+#[test]
+fn transfer_pays_base_fee_and_tip_and_conserves_eth() {
+    let mut node = TestNode::new(&genesis());
+    let supply0 = node.snapshot().eth_supply();
+    assert_eq!(supply0, U256::from(100_000u64) * ETHER);
+    let base_fee = sheaf_app::pending_base_fee(&node.snapshot());
+    let (alice, bob) = (dev(0), address!("00000000000000000000000000000000000000b0"));
+
+    let response = node.produce_block(vec![send(&alice, 0, bob, ETHER, vec![], 21_000)]);
+    assert!(matches!(
+        response.tx_results[0],
+        TxOutcome::Executed {
+            success: true,
+            gas_used: 21_000,
+            ..
+        }
+    ));
+
+    let s = node.snapshot();
+    let burned = U256::from(21_000u64) * U256::from(base_fee);
+    let tip = U256::from(21_000u64) * U256::from(GWEI);
+    assert_eq!(s.eth_balance(&bob), ETHER);
+    assert_eq!(s.eth_balance(&DEV_FEE_RECIPIENT), tip);
+    assert_eq!(
+        s.eth_balance(&alice.address),
+        U256::from(10_000u64) * ETHER - ETHER - burned - tip
+    );
+    assert_eq!(s.nonce(&alice.address), 1);
+    assert_eq!(s.eth_supply(), supply0 - burned);
+    assert_eq!(all_eth(&node), s.eth_supply());
+}
+
+#[test]
+fn reverted_call_keeps_fee_and_nonce_and_nothing_else() {
+    let mut node = TestNode::new(&genesis());
+    let token = dai(&node);
+    let poor = dev(5);
+    let before = node.snapshot();
+    // Account 5 holds 100,000 DAI; asking to move a million reverts inside the token.
+    let call = IERC20::transferCall {
+        to: dev(6).address,
+        value: U256::from(1_000_000u64) * ETHER,
+    };
+    let response = node.produce_block(vec![send(
+        &poor,
+        0,
+        token,
+        U256::ZERO,
+        call.abi_encode(),
+        100_000,
+    )]);
+    let TxOutcome::Executed {
+        success,
+        gas_used,
+        hash,
+    } = response.tx_results[0].clone()
+    else {
+        panic!("expected execution, got {:?}", response.tx_results[0]);
+    };
+    assert!(!success);
+    let after = node.snapshot();
+    assert_eq!(after.nonce(&poor.address), 1);
+    assert!(after.eth_balance(&poor.address) < before.eth_balance(&poor.address));
+    assert_eq!(
+        after.token_balance(&token, &poor.address),
+        before.token_balance(&token, &poor.address)
+    );
+    assert_eq!(
+        after.token_balance(&token, &dev(6).address),
+        before.token_balance(&token, &dev(6).address)
+    );
+
+    let block = node
+        .app
+        .shared()
+        .chain()
+        .block(1)
+        .expect("read")
+        .expect("block 1");
+    assert_eq!(block.txs[0].hash, hash);
+    assert!(!block.receipts[0].success);
+    assert!(block.receipts[0].logs.is_empty());
+    assert_eq!(block.receipts[0].gas_used, gas_used);
+    assert!(
+        block.receipts[0]
+            .revert_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("ERC20InsufficientBalance")
+    );
+}
+
+#[test]
+fn token_factory_and_erc20_through_transactions() {
+    let mut node = TestNode::new(&genesis());
+    let alice = dev(1);
+    let create = ISheafTokenFactory::createTokenCall {
+        name: "Acme".into(),
+        symbol: "ACME".into(),
+        decimals: 6,
+        initialSupply: U256::from(1_000_000u64),
+    };
+    let token = sheaf_bank::token_address(node.snapshot().token_count());
+    node.produce_block(vec![
+        send(
+            &alice,
+            0,
+            TOKEN_FACTORY,
+            U256::ZERO,
+            create.abi_encode(),
+            200_000,
+        ),
+        send(
+            &alice,
+            1,
+            token,
+            U256::ZERO,
+            IERC20::transferCall {
+                to: dev(2).address,
+                value: U256::from(250u64),
+            }
+            .abi_encode(),
+            60_000,
+        ),
+    ]);
+    let s = node.snapshot();
+    assert_eq!(s.token_meta(&token).expect("created").symbol, "ACME");
+    assert_eq!(s.token_balance(&token, &dev(2).address), U256::from(250u64));
+    assert_eq!(
+        s.token_balance(&token, &alice.address),
+        U256::from(999_750u64)
+    );
+    let block = node
+        .app
+        .shared()
+        .chain()
+        .block(1)
+        .expect("read")
+        .expect("block");
+    assert!(block.receipts.iter().all(|r| r.success));
+    assert_eq!(block.receipts[1].logs.len(), 1, "one Transfer event");
+}
+
+#[test]
+fn invalid_transactions_are_skipped_and_cost_nothing() {
+    let mut node = TestNode::new(&genesis());
+    let alice = dev(0);
+    let to = dev(1).address;
+    let response = node.produce_block(vec![
+        send(&alice, 1, to, ETHER, vec![], 21_000), // nonce gap
+        send(&alice, 0, to, ETHER, vec![], 20_000), // below intrinsic gas
+        Bytes::from_static(&[0xc0, 0x01]),          // junk
+        send(&alice, 0, to, U256::from(10_001u64) * ETHER, vec![], 21_000), // cannot pay
+        send(&alice, 0, to, ETHER, vec![], 21_000), // fine
+        send(&alice, 0, to, ETHER, vec![], 21_000), // replay of a used nonce
+    ]);
+    let kinds: Vec<bool> = response
+        .tx_results
+        .iter()
+        .map(|r| matches!(r, TxOutcome::Executed { .. }))
+        .collect();
+    assert_eq!(kinds, vec![false, false, false, false, true, false]);
+    assert_eq!(node.snapshot().nonce(&alice.address), 1);
+}
+
+#[test]
+fn restart_resumes_from_last_commit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("state.redb");
+    let g = genesis();
+    let hash_at_2 = {
+        let mut node = TestNode::open(&path, &g).expect("open");
+        node.produce_block(vec![send(
+            &dev(0),
+            0,
+            dev(1).address,
+            ETHER,
+            vec![],
+            21_000,
+        )]);
+        node.produce_block(vec![]);
+        node.app.info().expect("info").last_block_app_hash
+    };
+    let mut node = TestNode::open(&path, &g).expect("reopen");
+    let info = node.app.info().expect("info");
+    assert_eq!(
+        (info.last_block_height, info.last_block_app_hash),
+        (2, hash_at_2)
+    );
+    node.produce_block(vec![send(
+        &dev(0),
+        1,
+        dev(1).address,
+        ETHER,
+        vec![],
+        21_000,
+    )]);
+    assert_eq!(node.snapshot().nonce(&dev(0).address), 2);
+    // Old heights stay readable, as wallets that pin `latest` to a number need.
+    let old = node
+        .app
+        .shared()
+        .storage()
+        .snapshot(1)
+        .expect("snapshot at 1");
+    assert_eq!(old.nonce(&dev(0).address), 1);
+}
+
+#[test]
+fn replay_gives_identical_app_hashes_whatever_the_thread_count() {
+    let g = genesis();
+    let mut blocks = vec![];
+    for round in 0..6u64 {
+        let mut txs = vec![];
+        for i in 0..5usize {
+            let data = if i % 2 == 0 { vec![] } else { vec![1, 2, 3] };
+            txs.push(send(
+                &dev(i),
+                round,
+                dev((i + 1) % 10).address,
+                U256::from(round * 1000 + i as u64),
+                data,
+                50_000,
+            ));
+        }
+        blocks.push(txs);
+    }
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            let mut node = TestNode::new(&g);
+            blocks
+                .iter()
+                .map(|txs| node.produce_block(txs.clone()).app_hash)
+                .collect::<Vec<_>>()
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(4));
+    assert_eq!(one.len(), 6);
+}
