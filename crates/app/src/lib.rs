@@ -330,6 +330,12 @@ pub fn pending_base_fee<S: StateRead>(state: &S) -> u64 {
     state.get_u64(&state_key::base_fee())
 }
 
+/// The tokens genesis created, in order.
+pub fn genesis_tokens<S: StateRead>(state: &S) -> Vec<Address> {
+    let count = state.get_u64(&state_key::genesis_token_count());
+    state.tokens().into_iter().take(count as usize).collect()
+}
+
 /// The chain parameters recorded at genesis.
 pub fn chain_params<S: StateRead>(state: &S) -> ChainParams {
     read_params(state)
@@ -390,6 +396,8 @@ impl Application for SheafApp {
                     .map_err(|e| AppError::Genesis(format!("token {}: {e}", token.symbol)))?;
             }
         }
+
+        state.put_u64(state_key::genesis_token_count(), genesis.tokens.len() as u64);
 
         let prepared = self.shared.storage.prepare(0, state.changes())?;
         let header = Header {

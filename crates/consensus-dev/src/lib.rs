@@ -1,1 +1,218 @@
-//! placeholder
+//! The dev driver: a single validator that produces blocks in-process, calling the same
+//! [`Application`] methods CometBFT would. Blocks come every `block_time`, or, with a block time
+//! of zero, as soon as a transaction arrives.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+        mpsc,
+    },
+    thread,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use alloy_primitives::{Address, B256};
+use parking_lot::Mutex;
+use sheaf_app::{
+    AppError, Application, CommitInfo, FinalizeBlock, SheafApp, Shared, TxOutcome, VoteInfo,
+};
+use sheaf_bank::BankRead;
+use sheaf_mempool::{Mempool, SubmitError, TxPool};
+use sheaf_tx::SignedTx;
+use tokio::sync::broadcast;
+
+#[derive(Debug, Clone, Copy)]
+pub struct DevConfig {
+    /// Zero means: mine as soon as a transaction arrives.
+    pub block_time: Duration,
+    pub max_txs_per_block: usize,
+}
+
+impl Default for DevConfig {
+    fn default() -> Self {
+        Self { block_time: Duration::from_secs(1), max_txs_per_block: 10_000 }
+    }
+}
+
+/// What the driver shares with RPC: the mempool, a way to wake it, and new-head notifications.
+pub struct DevPool {
+    shared: Arc<Shared>,
+    mempool: Mutex<Mempool>,
+    wake: Mutex<mpsc::Sender<()>>,
+    heads: broadcast::Sender<u64>,
+}
+
+impl TxPool for DevPool {
+    fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError> {
+        let tx = self.shared.check_tx(raw)?;
+        let hash = tx.hash;
+        let account_nonce = self
+            .shared
+            .latest_snapshot()
+            .map(|s| s.nonce(&tx.sender))
+            .unwrap_or_default();
+        self.mempool.lock().insert(tx, account_nonce)?;
+        // The driver may have stopped; a transaction then simply waits.
+        let _ = self.wake.lock().send(());
+        Ok(hash)
+    }
+
+    fn pending_nonce(&self, sender: &Address, account_nonce: u64) -> u64 {
+        self.mempool.lock().pending_nonce(sender, account_nonce)
+    }
+
+    fn pending_tx(&self, hash: &B256) -> Option<SignedTx> {
+        self.mempool.lock().get(hash).cloned()
+    }
+}
+
+impl DevPool {
+    /// A receiver of each newly committed height.
+    pub fn subscribe_heads(&self) -> broadcast::Receiver<u64> {
+        self.heads.subscribe()
+    }
+
+    /// The sender side of new-head notifications (for `eth_subscribe`).
+    pub fn heads_sender(&self) -> broadcast::Sender<u64> {
+        self.heads.clone()
+    }
+
+    pub fn pending_count(&self) -> usize {
+        self.mempool.lock().len()
+    }
+}
+
+/// The running driver. Dropping it does not stop it; call [`DevDriver::stop`].
+pub struct DevDriver {
+    pub pool: Arc<DevPool>,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<Result<(), AppError>>>,
+}
+
+impl DevDriver {
+    /// Starts producing blocks on a thread of its own.
+    pub fn start(mut app: SheafApp, config: DevConfig) -> Result<Self, AppError> {
+        let shared = app.shared();
+        let validators = app.validators()?;
+        let proposer = validators.first().map(|v| v.consensus_address()).unwrap_or_default();
+        let commit = CommitInfo {
+            round: 0,
+            votes: validators
+                .iter()
+                .map(|v| VoteInfo { validator: v.consensus_address(), power: v.power, signed: true })
+                .collect(),
+        };
+        let (wake_tx, wake_rx) = mpsc::channel();
+        let (heads, _) = broadcast::channel(256);
+        let pool = Arc::new(DevPool {
+            shared,
+            mempool: Mutex::new(Mempool::default()),
+            wake: Mutex::new(wake_tx),
+            heads,
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (pool, stop) = (pool.clone(), stop.clone());
+            thread::Builder::new()
+                .name("dev-driver".into())
+                .spawn(move || run(&mut app, &pool, &stop, wake_rx, config, proposer, commit))
+                .map_err(|e| AppError::Encoding(format!("spawn driver: {e}")))?
+        };
+        Ok(Self { pool, stop, thread: Some(thread) })
+    }
+
+    /// Stops after the block in progress (if any) is committed.
+    pub fn stop(mut self) -> Result<(), AppError> {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.pool.wake.lock().send(());
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(AppError::Encoding("dev driver panicked".into())),
+            None => Ok(()),
+        }
+    }
+}
+
+fn run(
+    app: &mut SheafApp,
+    pool: &DevPool,
+    stop: &AtomicBool,
+    wake: mpsc::Receiver<()>,
+    config: DevConfig,
+    proposer: [u8; 20],
+    commit: CommitInfo,
+) -> Result<(), AppError> {
+    let mut next_block = Instant::now() + config.block_time;
+    loop {
+        if config.block_time.is_zero() {
+            if pool.pending_count() == 0 {
+                // Sleep until a transaction (or stop) arrives.
+                let _ = wake.recv();
+            }
+            while wake.try_recv().is_ok() {}
+        } else {
+            let now = Instant::now();
+            if now < next_block {
+                match wake.recv_timeout(next_block - now) {
+                    Ok(()) if !stop.load(Ordering::SeqCst) => continue,
+                    _ => {}
+                }
+            }
+            next_block = Instant::now().max(next_block) + config.block_time;
+            if next_block < Instant::now() {
+                next_block = Instant::now() + config.block_time;
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        if let Err(e) = produce_block(app, pool, &config, proposer, &commit) {
+            tracing::error!(error = %e, "block production failed; the dev node stops");
+            return Err(e);
+        }
+    }
+}
+
+fn produce_block(
+    app: &mut SheafApp,
+    pool: &DevPool,
+    config: &DevConfig,
+    proposer: [u8; 20],
+    commit: &CommitInfo,
+) -> Result<(), AppError> {
+    let shared = app.shared();
+    let height = app.info()?.last_block_height + 1;
+    let selected = {
+        let snapshot = shared.latest_snapshot()?;
+        let base_fee = sheaf_app::pending_base_fee(&snapshot);
+        let gas_limit = sheaf_app::chain_params(&snapshot).block_gas_limit;
+        pool.mempool.lock().select(|a| snapshot.nonce(a), base_fee, gas_limit, config.max_txs_per_block)
+    };
+    let time = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let request = FinalizeBlock {
+        height,
+        time,
+        proposer,
+        decided_last_commit: commit.clone(),
+        misbehavior: vec![],
+        txs: selected.iter().map(|tx| tx.raw.clone()).collect(),
+    };
+    let response = app.finalize_block(request)?;
+    app.commit()?;
+
+    let snapshot = shared.latest_snapshot()?;
+    let mut mempool = pool.mempool.lock();
+    for (tx, outcome) in selected.iter().zip(&response.tx_results) {
+        if let TxOutcome::Invalid { reason } = outcome {
+            tracing::debug!(hash = %tx.hash, %reason, "dropping transaction that could not execute");
+            mempool.remove(&tx.hash);
+        }
+        mempool.prune_sender(&tx.sender, snapshot.nonce(&tx.sender));
+    }
+    drop(mempool);
+    let executed = response.tx_results.iter().filter(|r| matches!(r, TxOutcome::Executed { .. })).count();
+    tracing::info!(height, txs = executed, app_hash = %B256::from(response.app_hash), "committed block");
+    let _ = pool.heads.send(height);
+    Ok(())
+}

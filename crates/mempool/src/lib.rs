@@ -1,1 +1,281 @@
-//! placeholder
+//! The mempool: transactions admitted by `check_tx` wait here until a block takes them.
+//!
+//! Per sender, transactions are kept by nonce; a block takes each sender's run of consecutive
+//! nonces starting at its account nonce, and across senders always the highest tip first (ties
+//! go to whoever arrived first). A sender may queue a bounded number of future nonces; a
+//! transaction at a nonce already pending replaces it only with fees at least 10% higher, as in
+//! geth.
+
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+use alloy_primitives::{Address, B256};
+use sheaf_tx::SignedTx;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    #[error("already known")]
+    AlreadyKnown,
+    #[error("nonce too low: next nonce {expected}, tx nonce {found}")]
+    NonceTooLow { expected: u64, found: u64 },
+    #[error("nonce too high: tx nonce {found} is more than {limit} ahead of the next nonce {expected}")]
+    NonceTooHigh { expected: u64, found: u64, limit: u64 },
+    #[error("replacement transaction underpriced")]
+    ReplacementUnderpriced,
+    #[error("txpool is full")]
+    Full,
+}
+
+/// Why a transaction was not accepted for inclusion.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Check(#[from] sheaf_app::CheckTxError),
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+}
+
+/// Where RPC sends transactions and asks about pending ones: the dev driver's own mempool, or
+/// (for a CometBFT node) CometBFT's.
+pub trait TxPool: Send + Sync {
+    /// Admits raw transaction bytes; returns the transaction hash.
+    fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError>;
+    /// The nonce a sender's next transaction should carry, counting pending ones.
+    fn pending_nonce(&self, sender: &Address, account_nonce: u64) -> u64;
+    fn pending_tx(&self, hash: &B256) -> Option<SignedTx>;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PoolConfig {
+    /// How far past its account nonce a sender may queue.
+    pub max_nonce_gap: u64,
+    pub max_per_sender: usize,
+    pub max_total: usize,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self { max_nonce_gap: 64, max_per_sender: 256, max_total: 50_000 }
+    }
+}
+
+struct Entry {
+    tx: SignedTx,
+    arrival: u64,
+}
+
+#[derive(Default)]
+pub struct Mempool {
+    config: PoolConfig,
+    by_sender: BTreeMap<Address, BTreeMap<u64, Entry>>,
+    by_hash: HashMap<B256, (Address, u64)>,
+    arrivals: u64,
+}
+
+impl Mempool {
+    pub fn new(config: PoolConfig) -> Self {
+        Self { config, ..Default::default() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_hash.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_hash.is_empty()
+    }
+
+    pub fn get(&self, hash: &B256) -> Option<&SignedTx> {
+        let (sender, nonce) = self.by_hash.get(hash)?;
+        self.by_sender.get(sender)?.get(nonce).map(|e| &e.tx)
+    }
+
+    /// Admits `tx`, whose sender's committed nonce is `account_nonce`.
+    pub fn insert(&mut self, tx: SignedTx, account_nonce: u64) -> Result<(), PoolError> {
+        if self.by_hash.contains_key(&tx.hash) {
+            return Err(PoolError::AlreadyKnown);
+        }
+        let nonce = tx.nonce();
+        if nonce < account_nonce {
+            return Err(PoolError::NonceTooLow { expected: account_nonce, found: nonce });
+        }
+        if nonce > account_nonce + self.config.max_nonce_gap {
+            return Err(PoolError::NonceTooHigh {
+                expected: account_nonce,
+                found: nonce,
+                limit: self.config.max_nonce_gap,
+            });
+        }
+        let queue = self.by_sender.entry(tx.sender).or_default();
+        if let Some(existing) = queue.get(&nonce) {
+            let bump = |fee: u128| fee + fee / 10;
+            if tx.max_fee_per_gas() < bump(existing.tx.max_fee_per_gas())
+                || tx.max_priority_fee_per_gas() < bump(existing.tx.max_priority_fee_per_gas())
+            {
+                return Err(PoolError::ReplacementUnderpriced);
+            }
+            self.by_hash.remove(&existing.tx.hash);
+        } else if queue.len() >= self.config.max_per_sender || self.by_hash.len() >= self.config.max_total {
+            return Err(PoolError::Full);
+        }
+        self.arrivals += 1;
+        self.by_hash.insert(tx.hash, (tx.sender, nonce));
+        queue.insert(nonce, Entry { tx, arrival: self.arrivals });
+        Ok(())
+    }
+
+    /// The nonce a sender's next transaction should carry: past every consecutive pending one.
+    pub fn pending_nonce(&self, sender: &Address, account_nonce: u64) -> u64 {
+        let mut next = account_nonce;
+        if let Some(queue) = self.by_sender.get(sender) {
+            while queue.contains_key(&next) {
+                next += 1;
+            }
+        }
+        next
+    }
+
+    /// Chooses a block's transactions: executable ones only (consecutive nonces from each
+    /// sender's account nonce, fee cap at least `base_fee`), highest tip first, until `gas_limit`
+    /// (counted by each tx's gas limit) or `max_txs` is reached.
+    pub fn select(
+        &self,
+        account_nonce: impl Fn(&Address) -> u64,
+        base_fee: u64,
+        gas_limit: u64,
+        max_txs: usize,
+    ) -> Vec<SignedTx> {
+        #[derive(PartialEq, Eq, PartialOrd, Ord)]
+        struct Head {
+            tip: u128,
+            earlier: std::cmp::Reverse<u64>,
+            sender: Address,
+            nonce: u64,
+        }
+        let head = |sender: &Address, nonce: u64, entry: &Entry| Head {
+            tip: entry.tx.effective_gas_price(base_fee) - base_fee as u128,
+            earlier: std::cmp::Reverse(entry.arrival),
+            sender: *sender,
+            nonce,
+        };
+        let mut heap = BinaryHeap::new();
+        for (sender, queue) in &self.by_sender {
+            let nonce = account_nonce(sender);
+            if let Some(entry) = queue.get(&nonce) {
+                if entry.tx.max_fee_per_gas() >= base_fee as u128 {
+                    heap.push(head(sender, nonce, entry));
+                }
+            }
+        }
+        let mut chosen = vec![];
+        let mut gas_left = gas_limit;
+        while let Some(Head { sender, nonce, .. }) = heap.pop() {
+            if chosen.len() >= max_txs {
+                break;
+            }
+            let queue = &self.by_sender[&sender];
+            let entry = &queue[&nonce];
+            if entry.tx.gas_limit() > gas_left {
+                // This sender's later nonces cannot go before this one: skip the sender.
+                continue;
+            }
+            gas_left -= entry.tx.gas_limit();
+            chosen.push(entry.tx.clone());
+            if let Some(next) = queue.get(&(nonce + 1)) {
+                if next.tx.max_fee_per_gas() >= base_fee as u128 {
+                    heap.push(head(&sender, nonce + 1, next));
+                }
+            }
+        }
+        chosen
+    }
+
+    /// Drops every transaction of `sender` below its new account nonce (included or replaced).
+    pub fn prune_sender(&mut self, sender: &Address, account_nonce: u64) {
+        let Some(queue) = self.by_sender.get_mut(sender) else { return };
+        let keep = queue.split_off(&account_nonce);
+        for entry in queue.values() {
+            self.by_hash.remove(&entry.tx.hash);
+        }
+        if keep.is_empty() {
+            self.by_sender.remove(sender);
+        } else {
+            *queue = keep;
+        }
+    }
+
+    /// Removes one transaction (found invalid at execution).
+    pub fn remove(&mut self, hash: &B256) {
+        if let Some((sender, nonce)) = self.by_hash.remove(hash) {
+            if let Some(queue) = self.by_sender.get_mut(&sender) {
+                queue.remove(&nonce);
+                if queue.is_empty() {
+                    self.by_sender.remove(&sender);
+                }
+            }
+        }
+    }
+
+    pub fn senders(&self) -> impl Iterator<Item = &Address> {
+        self.by_sender.keys()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::U256;
+    use sheaf_app::genesis::DEV_KEYS;
+    use sheaf_tx::sign::{Signer, eip1559};
+
+    fn tx(key: usize, nonce: u64, tip: u128) -> SignedTx {
+        let signer = Signer::new(DEV_KEYS[key].1).expect("key");
+        let raw = signer.sign_1559(eip1559(1, nonce, Address::ZERO, U256::ZERO, Default::default(), 21_000, 100 + tip, tip));
+        sheaf_tx::decode(&raw, 1).expect("valid")
+    }
+
+    #[test]
+    fn orders_by_nonce_per_sender_and_tip_across() {
+        let mut pool = Mempool::default();
+        pool.insert(tx(0, 1, 50), 0).expect("queued");
+        pool.insert(tx(0, 0, 1), 0).expect("pending");
+        pool.insert(tx(1, 0, 10), 0).expect("pending");
+        pool.insert(tx(2, 2, 99), 0).expect("gapped");
+        let chosen: Vec<(Address, u64)> =
+            pool.select(|_| 0, 100, 1_000_000, 100).iter().map(|t| (t.sender, t.nonce())).collect();
+        let (a, b) = (DEV_KEYS[0].0, DEV_KEYS[1].0);
+        // Sender 1 tips 10 > sender 0's head tip 1; sender 0's nonce 1 follows its nonce 0;
+        // sender 2 has a gap and waits.
+        assert_eq!(chosen, vec![(b, 0), (a, 0), (a, 1)]);
+        assert_eq!(pool.pending_nonce(&a, 0), 2);
+        assert_eq!(pool.pending_nonce(&DEV_KEYS[2].0, 0), 0);
+    }
+
+    #[test]
+    fn admission_rules() {
+        let mut pool = Mempool::default();
+        let first = tx(0, 0, 10);
+        pool.insert(first.clone(), 0).expect("ok");
+        assert_eq!(pool.insert(first, 0), Err(PoolError::AlreadyKnown));
+        assert_eq!(pool.insert(tx(0, 0, 10 + 1), 0), Err(PoolError::ReplacementUnderpriced));
+        pool.insert(tx(0, 0, 30), 0).expect("replacement with +10% fees");
+        assert_eq!(pool.len(), 1);
+        assert!(matches!(pool.insert(tx(1, 0, 1), 3), Err(PoolError::NonceTooLow { .. })));
+        assert!(matches!(pool.insert(tx(1, 65, 1), 0), Err(PoolError::NonceTooHigh { .. })));
+        pool.insert(tx(1, 0, 1), 0).expect("ok");
+        pool.insert(tx(1, 1, 1), 0).expect("ok");
+        pool.prune_sender(&DEV_KEYS[1].0, 1);
+        assert_eq!(pool.len(), 2);
+        assert_eq!(pool.pending_nonce(&DEV_KEYS[1].0, 1), 2);
+    }
+
+    #[test]
+    fn block_gas_limit_is_respected() {
+        let mut pool = Mempool::default();
+        for n in 0..10 {
+            pool.insert(tx(3, n, 5), 0).expect("ok");
+        }
+        assert_eq!(pool.select(|_| 0, 100, 21_000 * 4 + 1, 100).len(), 4);
+        assert_eq!(pool.select(|_| 0, 100, 10_000_000, 3).len(), 3);
+        assert!(pool.select(|_| 0, 10_000, 10_000_000, 100).is_empty(), "fee cap below base fee waits");
+    }
+}

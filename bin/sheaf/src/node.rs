@@ -1,0 +1,116 @@
+//! `sheaf node`: open (or create) the chain, start the dev driver and the JSON-RPC server.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use sheaf_app::{Application, Genesis, SheafApp, genesis::DEV_KEYS};
+use sheaf_consensus_dev::{DevConfig, DevDriver};
+use sheaf_rpc::RpcConfig;
+
+#[derive(Args)]
+pub struct NodeArgs {
+    /// Run the embedded single-validator dev chain (the only mode so far; CometBFT comes later).
+    #[arg(long)]
+    dev: bool,
+    /// Seconds between blocks; 0 mines as soon as a transaction arrives.
+    #[arg(long, default_value_t = 1.0)]
+    block_time: f64,
+    #[arg(long, default_value_t = 8545)]
+    rpc_port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    rpc_addr: std::net::IpAddr,
+    /// Allowed browser origins for JSON-RPC ("*" for any, "none" to send no CORS headers).
+    #[arg(long, default_value = "*", value_delimiter = ',')]
+    rpc_cors: Vec<String>,
+    /// Where the chain is stored.
+    #[arg(long, env = "SHEAF_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Delete the data dir first and start a fresh chain.
+    #[arg(long)]
+    reset: bool,
+    /// A genesis JSON file (default: the dev genesis).
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+}
+
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".sheaf").join("dev")
+}
+
+pub fn run(args: NodeArgs) -> anyhow::Result<()> {
+    if !args.dev {
+        bail!("only the dev node exists so far: run `sheaf node --dev`");
+    }
+    if !(args.block_time >= 0.0 && args.block_time <= 3600.0) {
+        bail!("--block-time must be between 0 and 3600 seconds");
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    if args.reset && data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir).with_context(|| format!("cannot remove {}", data_dir.display()))?;
+    }
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let mut app = SheafApp::open(&data_dir.join("state.redb"))
+        .with_context(|| format!("cannot open the chain in {} (is another node using it?)", data_dir.display()))?;
+    let info = app.info()?;
+    if app.shared().storage().latest()?.is_none() {
+        let genesis = match &args.genesis {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                serde_json::from_str::<Genesis>(&text).with_context(|| format!("{} is not a valid genesis", path.display()))?
+            }
+            None => {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+                Genesis::dev(now)
+            }
+        };
+        app.init_chain(&genesis)?;
+        tracing::info!(chain_id = genesis.chain_id, dir = %data_dir.display(), "created a new chain");
+    } else {
+        tracing::info!(height = info.last_block_height, dir = %data_dir.display(), "resuming the chain");
+    }
+    let shared = app.shared();
+    let chain_id = shared.chain_id()?;
+
+    let config = DevConfig { block_time: Duration::from_secs_f64(args.block_time), ..Default::default() };
+    let driver = DevDriver::start(app, config)?;
+    let rpc = RpcConfig {
+        addr: SocketAddr::new(args.rpc_addr, args.rpc_port),
+        cors: if args.rpc_cors.iter().any(|o| o == "none") { None } else { Some(args.rpc_cors.clone()) },
+        ..Default::default()
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = runtime.block_on(async {
+        let pool = driver.pool.clone();
+        let heads = pool.heads_sender();
+        let (addr, handle) = sheaf_rpc::serve(shared, pool as Arc<dyn sheaf_mempool::TxPool>, Some(heads), &rpc)
+            .await
+            .with_context(|| format!("cannot serve JSON-RPC on {}", rpc.addr))?;
+        print_banner(addr, chain_id);
+        tokio::signal::ctrl_c().await?;
+        tracing::info!("shutting down");
+        handle.stop().ok();
+        anyhow::Ok(())
+    });
+    driver.stop()?;
+    result
+}
+
+fn print_banner(addr: SocketAddr, chain_id: u64) {
+    println!("Sheaf dev node");
+    println!("  JSON-RPC (HTTP + WebSocket): http://{addr}");
+    println!("  chain id: {chain_id} ({chain_id:#x})");
+    println!("  dev accounts (10,000 ETH each; public keys, dev only):");
+    for (i, (address, secret)) in DEV_KEYS.iter().enumerate() {
+        println!("    dev{i} {address} {secret}");
+    }
+    println!("  `sheaf query addresses` lists the system addresses and tokens.");
+}
