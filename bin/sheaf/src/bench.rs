@@ -8,7 +8,7 @@ use clap::Subcommand;
 use rayon::prelude::*;
 use sheaf_app::{
     Application, FinalizeBlock, Genesis, SheafApp, TxOutcome,
-    genesis::{GenesisAccount, DEV_CHAIN_ID},
+    genesis::{DEV_CHAIN_ID, GenesisAccount},
 };
 use sheaf_primitives::{ETHER, GWEI};
 use sheaf_tx::sign::{Signer, eip1559};
@@ -34,7 +34,12 @@ pub enum BenchCommand {
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
-        BenchCommand::Transfers { txs, senders, block_size, json } => transfers(txs, senders.max(1), block_size.max(1), json),
+        BenchCommand::Transfers {
+            txs,
+            senders,
+            block_size,
+            json,
+        } => transfers(txs, senders.max(1), block_size.max(1), json),
     }
 }
 
@@ -62,7 +67,16 @@ pub fn signed_transfers(signers: &[Signer], count: usize, chain_id: u64) -> Vec<
             let signer = &signers[i % signers.len()];
             let nonce = (i / signers.len()) as u64;
             let to = Address::from_word(keccak256((i as u64).to_be_bytes()));
-            signer.sign_1559(eip1559(chain_id, nonce, to, U256::from(1_000), Bytes::new(), 21_000, 100 * GWEI as u128, GWEI as u128))
+            signer.sign_1559(eip1559(
+                chain_id,
+                nonce,
+                to,
+                U256::from(1_000),
+                Bytes::new(),
+                21_000,
+                100 * GWEI as u128,
+                GWEI as u128,
+            ))
         })
         .collect()
 }
@@ -100,7 +114,12 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
 
     let mut genesis = Genesis::dev(1_700_000_000);
     genesis.params.block_gas_limit = (block_size as u64 * 21_000).max(30_000_000);
-    genesis.accounts.extend(signers.iter().map(|s| GenesisAccount { address: s.address, balance: U256::from(1_000u64) * ETHER }));
+    genesis
+        .accounts
+        .extend(signers.iter().map(|s| GenesisAccount {
+            address: s.address,
+            balance: U256::from(1_000u64) * ETHER,
+        }));
     let dir = tempfile::tempdir()?;
     let mut app = SheafApp::open(&dir.path().join("bench.redb"))?;
     app.init_chain(&genesis)?;
@@ -119,7 +138,11 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
             txs: chunk.to_vec(),
         })?;
         app.commit()?;
-        executed += response.tx_results.iter().filter(|r| matches!(r, TxOutcome::Executed { success: true, .. })).count();
+        executed += response
+            .tx_results
+            .iter()
+            .filter(|r| matches!(r, TxOutcome::Executed { success: true, .. }))
+            .count();
     }
     let elapsed = started.elapsed().as_secs_f64();
     if executed != count {
@@ -139,10 +162,15 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
             })
         );
     } else {
-        println!("transfers                {count} ({senders} senders, {block_size} per block, {} threads)", rayon::current_num_threads());
+        println!(
+            "transfers                {count} ({senders} senders, {block_size} per block, {} threads)",
+            rayon::current_num_threads()
+        );
         println!("ecrecover, one core      {one_core:>10.0} /s");
         println!("ecrecover, all cores     {all_cores:>10.0} /s");
-        println!("end to end               {end_to_end:>10.0} tx/s  (decode, recover, execute, commit)");
+        println!(
+            "end to end               {end_to_end:>10.0} tx/s  (decode, recover, execute, commit)"
+        );
         println!("end to end / all-core ecrecover = {:.0}%", ratio * 100.0);
         println!("final app hash           {root}");
     }

@@ -11,19 +11,30 @@ use sheaf_app::genesis::DEV_KEYS;
 use sheaf_tx::sign::Signer;
 
 pub fn default_dir() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".sheaf").join("keys")
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".sheaf")
+        .join("keys")
 }
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && !(name.starts_with("dev") && name[3..].parse::<u8>().is_ok())
 }
 
 /// Resolves `devN`, a keystore name, or a raw 0x-prefixed 32-byte secret to a signer.
 pub fn load(dir: &Path, reference: &str) -> anyhow::Result<Signer> {
-    if let Some(index) = reference.strip_prefix("dev").and_then(|n| n.parse::<usize>().ok()) {
-        let (_, secret) = DEV_KEYS.get(index).with_context(|| format!("there are only dev0…dev9, not {reference}"))?;
+    if let Some(index) = reference
+        .strip_prefix("dev")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        let (_, secret) = DEV_KEYS
+            .get(index)
+            .with_context(|| format!("there are only dev0…dev9, not {reference}"))?;
         return Ok(Signer::new(*secret)?);
     }
     if reference.starts_with("0x") && reference.len() == 66 {
@@ -31,16 +42,25 @@ pub fn load(dir: &Path, reference: &str) -> anyhow::Result<Signer> {
         return Ok(Signer::new(secret)?);
     }
     let path = dir.join(format!("{reference}.key"));
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("no key named '{reference}' (looked for {}; `sheaf keys list` shows what exists)", path.display()))?;
-    let secret: B256 = text.trim().parse().with_context(|| format!("{} does not hold a hex secret key", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no key named '{reference}' (looked for {}; `sheaf keys list` shows what exists)",
+            path.display()
+        )
+    })?;
+    let secret: B256 = text
+        .trim()
+        .parse()
+        .with_context(|| format!("{} does not hold a hex secret key", path.display()))?;
     Ok(Signer::new(secret)?)
 }
 
 /// An address given directly or as the name of a local key.
 pub fn address(dir: &Path, reference: &str) -> anyhow::Result<Address> {
     if reference.starts_with("0x") && reference.len() == 42 {
-        return reference.parse().with_context(|| format!("'{reference}' is not a valid address"));
+        return reference
+            .parse()
+            .with_context(|| format!("'{reference}' is not a valid address"));
     }
     Ok(load(dir, reference)?.address)
 }
@@ -65,14 +85,20 @@ pub fn save(dir: &Path, name: &str, signer: &Signer) -> anyhow::Result<PathBuf> 
 
 /// Every key: the dev keys first, then the keystore's in name order.
 pub fn list(dir: &Path) -> anyhow::Result<Vec<(String, Address)>> {
-    let mut keys: Vec<(String, Address)> =
-        DEV_KEYS.iter().enumerate().map(|(i, (a, _))| (format!("dev{i}"), *a)).collect();
+    let mut keys: Vec<(String, Address)> = DEV_KEYS
+        .iter()
+        .enumerate()
+        .map(|(i, (a, _))| (format!("dev{i}"), *a))
+        .collect();
     let mut named = vec![];
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "key") {
-                let name = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                let name = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_default();
                 if let Ok(signer) = load(dir, &name) {
                     named.push((name, signer.address));
                 }

@@ -19,7 +19,11 @@ use sheaf_primitives::amount::{format_units, parse_units, split_unit};
 use crate::client::Client;
 
 #[derive(Parser)]
-#[command(name = "sheaf", version, about = "Sheaf: every kind of staking on one Ethereum-native chain")]
+#[command(
+    name = "sheaf",
+    version,
+    about = "Sheaf: every kind of staking on one Ethereum-native chain"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,7 +71,12 @@ enum Command {
 #[derive(Args)]
 struct Common {
     /// The node's JSON-RPC URL.
-    #[arg(long, global = true, default_value = "http://127.0.0.1:8545", env = "SHEAF_RPC")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "http://127.0.0.1:8545",
+        env = "SHEAF_RPC"
+    )]
     rpc: String,
     #[arg(long, global = true, env = "SHEAF_KEYSTORE")]
     keystore: Option<PathBuf>,
@@ -168,7 +177,9 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Node(args) => node::run(args),
-        Command::Keys { command, keystore } => run_keys(command, keystore.unwrap_or_else(keys::default_dir)),
+        Command::Keys { command, keystore } => {
+            run_keys(command, keystore.unwrap_or_else(keys::default_dir))
+        }
         Command::Tx { command, common } => run_tx(command, &common),
         Command::Token { command, common } => run_token(command, &common),
         Command::Query { command, common } => run_query(command, &common),
@@ -193,7 +204,9 @@ fn run_keys(command: KeysCommand, dir: PathBuf) -> anyhow::Result<()> {
             println!("{name} {} (saved to {})", signer.address, path.display());
         }
         KeysCommand::Import { name, secret } => {
-            let secret = secret.parse().context("the secret must be 0x followed by 64 hex digits")?;
+            let secret = secret
+                .parse()
+                .context("the secret must be 0x followed by 64 hex digits")?;
             let signer = sheaf_tx::sign::Signer::new(secret)?;
             let path = keys::save(&dir, &name, &signer)?;
             println!("{name} {} (saved to {})", signer.address, path.display());
@@ -220,7 +233,13 @@ fn run_tx(command: TxCommand, common: &Common) -> anyhow::Result<()> {
             let signer = keys::load(&common.keystore(), &from)?;
             let to = keys::address(&common.keystore(), &to)?;
             let value = eth_amount(&amount)?;
-            wallet::report(&wallet::send(&client, &signer, to, value, Default::default())?)
+            wallet::report(&wallet::send(
+                &client,
+                &signer,
+                to,
+                value,
+                Default::default(),
+            )?)
         }
     }
 }
@@ -229,37 +248,82 @@ fn run_token(command: TokenCommand, common: &Common) -> anyhow::Result<()> {
     let client = common.client();
     let dir = common.keystore();
     match command {
-        TokenCommand::Create { from, name, symbol, decimals, supply } => {
+        TokenCommand::Create {
+            from,
+            name,
+            symbol,
+            decimals,
+            supply,
+        } => {
             let signer = keys::load(&dir, &from)?;
             let initial = wallet::amount(&supply, &symbol, decimals)?;
-            let call = ISheafTokenFactory::createTokenCall { name, symbol, decimals, initialSupply: initial };
-            let receipt = wallet::send(&client, &signer, TOKEN_FACTORY, U256::ZERO, call.abi_encode().into())?;
+            let call = ISheafTokenFactory::createTokenCall {
+                name,
+                symbol,
+                decimals,
+                initialSupply: initial,
+            };
+            let receipt = wallet::send(
+                &client,
+                &signer,
+                TOKEN_FACTORY,
+                U256::ZERO,
+                call.abi_encode().into(),
+            )?;
             wallet::report(&receipt)?;
             // The factory's TokenCreated event names the new token in its first topic.
             let token = receipt["logs"]
                 .as_array()
-                .and_then(|logs| logs.iter().find(|l| l["address"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(&TOKEN_FACTORY.to_string()))))
+                .and_then(|logs| {
+                    logs.iter().find(|l| {
+                        l["address"]
+                            .as_str()
+                            .is_some_and(|a| a.eq_ignore_ascii_case(&TOKEN_FACTORY.to_string()))
+                    })
+                })
                 .and_then(|l| l["topics"][1].as_str())
                 .map(|t| format!("0x{}", &t[26..]))
                 .context("no TokenCreated event in the receipt")?;
             println!("token address {token}");
             Ok(())
         }
-        TokenCommand::Transfer { from, token, to, amount } => {
+        TokenCommand::Transfer {
+            from,
+            token,
+            to,
+            amount,
+        } => {
             let signer = keys::load(&dir, &from)?;
             let token = wallet::token(&client, &token)?;
             let value = wallet::amount(&amount, &token.symbol, token.decimals)?;
             let to = keys::address(&dir, &to)?;
             let call = IERC20::transferCall { to, value };
-            wallet::report(&wallet::send(&client, &signer, token.address, U256::ZERO, call.abi_encode().into())?)
+            wallet::report(&wallet::send(
+                &client,
+                &signer,
+                token.address,
+                U256::ZERO,
+                call.abi_encode().into(),
+            )?)
         }
-        TokenCommand::Approve { from, token, spender, amount } => {
+        TokenCommand::Approve {
+            from,
+            token,
+            spender,
+            amount,
+        } => {
             let signer = keys::load(&dir, &from)?;
             let token = wallet::token(&client, &token)?;
             let value = wallet::amount(&amount, &token.symbol, token.decimals)?;
             let spender = keys::address(&dir, &spender)?;
             let call = IERC20::approveCall { spender, value };
-            wallet::report(&wallet::send(&client, &signer, token.address, U256::ZERO, call.abi_encode().into())?)
+            wallet::report(&wallet::send(
+                &client,
+                &signer,
+                token.address,
+                U256::ZERO,
+                call.abi_encode().into(),
+            )?)
         }
     }
 }
@@ -275,13 +339,26 @@ fn run_query(command: QueryCommand, common: &Common) -> anyhow::Result<()> {
                     let wei: U256 = client.call("eth_getBalance", json!([address, "latest"]))?;
                     println!("{} ETH", format_units(wei, 18));
                     let addresses: Value = client.call("sheaf_systemAddresses", json!([]))?;
-                    let system: Vec<&str> = sheaf_abi::system::ALL.iter().map(|(n, _)| *n).collect();
-                    addresses.as_object().map(|m| m.keys().filter(|k| !system.contains(&k.as_str())).cloned().collect()).unwrap_or_default()
+                    let system: Vec<&str> =
+                        sheaf_abi::system::ALL.iter().map(|(n, _)| *n).collect();
+                    addresses
+                        .as_object()
+                        .map(|m| {
+                            m.keys()
+                                .filter(|k| !system.contains(&k.as_str()))
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default()
                 }
             };
             for reference in tokens {
                 let token = wallet::token(&client, &reference)?;
-                let out = wallet::eth_call(&client, token.address, IERC20::balanceOfCall { account: address }.abi_encode())?;
+                let out = wallet::eth_call(
+                    &client,
+                    token.address,
+                    IERC20::balanceOfCall { account: address }.abi_encode(),
+                )?;
                 let balance = IERC20::balanceOfCall::abi_decode_returns(&out)?;
                 println!("{}", wallet::show(balance, &token.symbol, token.decimals));
             }
@@ -291,7 +368,12 @@ fn run_query(command: QueryCommand, common: &Common) -> anyhow::Result<()> {
             let tag = if number == "latest" || number.starts_with("0x") {
                 number
             } else {
-                format!("0x{:x}", number.parse::<u64>().context("block number must be a number, hex, or 'latest'")?)
+                format!(
+                    "0x{:x}",
+                    number
+                        .parse::<u64>()
+                        .context("block number must be a number, hex, or 'latest'")?
+                )
             };
             let block: Value = client.call("eth_getBlockByNumber", json!([tag, false]))?;
             if block.is_null() {
@@ -306,11 +388,15 @@ fn run_query(command: QueryCommand, common: &Common) -> anyhow::Result<()> {
                 bail!("unknown transaction {hash}");
             }
             let receipt: Value = client.call("eth_getTransactionReceipt", json!([hash]))?;
-            println!("{}", serde_json::to_string_pretty(&json!({ "transaction": tx, "receipt": receipt }))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "transaction": tx, "receipt": receipt }))?
+            );
             Ok(())
         }
         QueryCommand::Addresses => {
-            let addresses: std::collections::BTreeMap<String, Address> = client.call("sheaf_systemAddresses", json!([]))?;
+            let addresses: std::collections::BTreeMap<String, Address> =
+                client.call("sheaf_systemAddresses", json!([]))?;
             for (name, address) in addresses {
                 println!("{name:<16} {address}");
             }

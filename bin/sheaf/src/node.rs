@@ -35,7 +35,11 @@ pub struct NodeArgs {
 }
 
 fn default_data_dir() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".sheaf").join("dev")
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".sheaf")
+        .join("dev")
 }
 
 pub fn run(args: NodeArgs) -> anyhow::Result<()> {
@@ -54,20 +58,30 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
 
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     if args.reset && data_dir.exists() {
-        std::fs::remove_dir_all(&data_dir).with_context(|| format!("cannot remove {}", data_dir.display()))?;
+        std::fs::remove_dir_all(&data_dir)
+            .with_context(|| format!("cannot remove {}", data_dir.display()))?;
     }
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
-    let mut app = SheafApp::open(&data_dir.join("state.redb"))
-        .with_context(|| format!("cannot open the chain in {} (is another node using it?)", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let mut app = SheafApp::open(&data_dir.join("state.redb")).with_context(|| {
+        format!(
+            "cannot open the chain in {} (is another node using it?)",
+            data_dir.display()
+        )
+    })?;
     let info = app.info()?;
     if app.shared().storage().latest()?.is_none() {
         let genesis = match &args.genesis {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-                serde_json::from_str::<Genesis>(&text).with_context(|| format!("{} is not a valid genesis", path.display()))?
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                serde_json::from_str::<Genesis>(&text)
+                    .with_context(|| format!("{} is not a valid genesis", path.display()))?
             }
             None => {
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)?
+                    .as_secs();
                 Genesis::dev(now)
             }
         };
@@ -79,21 +93,35 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
     let shared = app.shared();
     let chain_id = shared.chain_id()?;
 
-    let config = DevConfig { block_time: Duration::from_secs_f64(args.block_time), ..Default::default() };
+    let config = DevConfig {
+        block_time: Duration::from_secs_f64(args.block_time),
+        ..Default::default()
+    };
     let driver = DevDriver::start(app, config)?;
     let rpc = RpcConfig {
         addr: SocketAddr::new(args.rpc_addr, args.rpc_port),
-        cors: if args.rpc_cors.iter().any(|o| o == "none") { None } else { Some(args.rpc_cors.clone()) },
+        cors: if args.rpc_cors.iter().any(|o| o == "none") {
+            None
+        } else {
+            Some(args.rpc_cors.clone())
+        },
         ..Default::default()
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let result = runtime.block_on(async {
         let pool = driver.pool.clone();
         let heads = pool.heads_sender();
-        let (addr, handle) = sheaf_rpc::serve(shared, pool as Arc<dyn sheaf_mempool::TxPool>, Some(heads), &rpc)
-            .await
-            .with_context(|| format!("cannot serve JSON-RPC on {}", rpc.addr))?;
+        let (addr, handle) = sheaf_rpc::serve(
+            shared,
+            pool as Arc<dyn sheaf_mempool::TxPool>,
+            Some(heads),
+            &rpc,
+        )
+        .await
+        .with_context(|| format!("cannot serve JSON-RPC on {}", rpc.addr))?;
         print_banner(addr, chain_id);
         tokio::signal::ctrl_c().await?;
         tracing::info!("shutting down");

@@ -18,15 +18,33 @@ fn quantity(v: &Value) -> anyhow::Result<u128> {
 }
 
 /// Signs and sends a call, waits for its receipt, and returns the receipt.
-pub fn send(client: &Client, signer: &Signer, to: Address, value: U256, data: Bytes) -> anyhow::Result<Value> {
+pub fn send(
+    client: &Client,
+    signer: &Signer,
+    to: Address,
+    value: U256,
+    data: Bytes,
+) -> anyhow::Result<Value> {
     let chain_id = quantity(&client.call::<Value>("eth_chainId", json!([]))?)? as u64;
-    let nonce = quantity(&client.call::<Value>("eth_getTransactionCount", json!([signer.address, "pending"]))?)? as u64;
+    let nonce = quantity(&client.call::<Value>(
+        "eth_getTransactionCount",
+        json!([signer.address, "pending"]),
+    )?)? as u64;
     let head: Value = client.call("eth_getBlockByNumber", json!(["latest", false]))?;
     let base_fee = quantity(&head["baseFeePerGas"])?;
     let tip = quantity(&client.call::<Value>("eth_maxPriorityFeePerGas", json!([]))?)?;
     let request = json!({ "from": signer.address, "to": to, "value": value, "input": data });
     let gas = quantity(&client.call::<Value>("eth_estimateGas", json!([request]))?)? as u64;
-    let tx = eip1559(chain_id, nonce, to, value, data, gas, 2 * base_fee + tip, tip);
+    let tx = eip1559(
+        chain_id,
+        nonce,
+        to,
+        value,
+        data,
+        gas,
+        2 * base_fee + tip,
+        tip,
+    );
     let raw = signer.sign_1559(tx);
     let hash: String = client.call("eth_sendRawTransaction", json!([raw]))?;
     eprintln!("sent {hash}, waiting for it to be included…");
@@ -58,7 +76,10 @@ pub fn report(receipt: &Value) -> anyhow::Result<()> {
 }
 
 pub fn eth_call(client: &Client, to: Address, data: Vec<u8>) -> anyhow::Result<Bytes> {
-    client.call("eth_call", json!([{ "to": to, "input": Bytes::from(data) }, "latest"]))
+    client.call(
+        "eth_call",
+        json!([{ "to": to, "input": Bytes::from(data) }, "latest"]),
+    )
 }
 
 pub struct TokenInfo {
@@ -70,29 +91,45 @@ pub struct TokenInfo {
 /// A token given by address or by the symbol of a genesis token.
 pub fn token(client: &Client, reference: &str) -> anyhow::Result<TokenInfo> {
     let address: Address = if reference.starts_with("0x") {
-        reference.parse().with_context(|| format!("'{reference}' is not an address"))?
+        reference
+            .parse()
+            .with_context(|| format!("'{reference}' is not an address"))?
     } else {
         let addresses: Value = client.call("sheaf_systemAddresses", json!([]))?;
         let found = addresses
             .as_object()
             .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(reference)))
             .and_then(|(_, v)| v.as_str())
-            .with_context(|| format!("no genesis token called '{reference}'; give the token's address instead"))?;
+            .with_context(|| {
+                format!("no genesis token called '{reference}'; give the token's address instead")
+            })?;
         found.parse()?
     };
-    let symbol = IERC20::symbolCall::abi_decode_returns(&eth_call(client, address, IERC20::symbolCall {}.abi_encode())?)
-        .with_context(|| format!("{address} is not an ERC-20 token"))?;
-    let decimals = IERC20::decimalsCall::abi_decode_returns(&eth_call(client, address, IERC20::decimalsCall {}.abi_encode())?)?;
-    Ok(TokenInfo { address, symbol, decimals })
+    let symbol = IERC20::symbolCall::abi_decode_returns(&eth_call(
+        client,
+        address,
+        IERC20::symbolCall {}.abi_encode(),
+    )?)
+    .with_context(|| format!("{address} is not an ERC-20 token"))?;
+    let decimals = IERC20::decimalsCall::abi_decode_returns(&eth_call(
+        client,
+        address,
+        IERC20::decimalsCall {}.abi_encode(),
+    )?)?;
+    Ok(TokenInfo {
+        address,
+        symbol,
+        decimals,
+    })
 }
 
 /// Parses "250 DAI" (or "250") as an amount of a token whose symbol is `symbol`.
 pub fn amount(input: &str, symbol: &str, decimals: u8) -> anyhow::Result<U256> {
     let (number, unit) = split_unit(input);
-    if let Some(unit) = unit {
-        if !unit.eq_ignore_ascii_case(symbol) {
-            bail!("the amount is in {unit}, but this is {symbol}");
-        }
+    if let Some(unit) = unit
+        && !unit.eq_ignore_ascii_case(symbol)
+    {
+        bail!("the amount is in {unit}, but this is {symbol}");
     }
     Ok(parse_units(number, decimals)?)
 }

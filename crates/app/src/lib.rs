@@ -397,7 +397,10 @@ impl Application for SheafApp {
             }
         }
 
-        state.put_u64(state_key::genesis_token_count(), genesis.tokens.len() as u64);
+        state.put_u64(
+            state_key::genesis_token_count(),
+            genesis.tokens.len() as u64,
+        );
 
         let prepared = self.shared.storage.prepare(0, state.changes())?;
         let header = Header {

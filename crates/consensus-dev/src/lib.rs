@@ -15,7 +15,7 @@ use std::{
 use alloy_primitives::{Address, B256};
 use parking_lot::Mutex;
 use sheaf_app::{
-    AppError, Application, CommitInfo, FinalizeBlock, SheafApp, Shared, TxOutcome, VoteInfo,
+    AppError, Application, CommitInfo, FinalizeBlock, Shared, SheafApp, TxOutcome, VoteInfo,
 };
 use sheaf_bank::BankRead;
 use sheaf_mempool::{Mempool, SubmitError, TxPool};
@@ -31,7 +31,10 @@ pub struct DevConfig {
 
 impl Default for DevConfig {
     fn default() -> Self {
-        Self { block_time: Duration::from_secs(1), max_txs_per_block: 10_000 }
+        Self {
+            block_time: Duration::from_secs(1),
+            max_txs_per_block: 10_000,
+        }
     }
 }
 
@@ -95,12 +98,19 @@ impl DevDriver {
     pub fn start(mut app: SheafApp, config: DevConfig) -> Result<Self, AppError> {
         let shared = app.shared();
         let validators = app.validators()?;
-        let proposer = validators.first().map(|v| v.consensus_address()).unwrap_or_default();
+        let proposer = validators
+            .first()
+            .map(|v| v.consensus_address())
+            .unwrap_or_default();
         let commit = CommitInfo {
             round: 0,
             votes: validators
                 .iter()
-                .map(|v| VoteInfo { validator: v.consensus_address(), power: v.power, signed: true })
+                .map(|v| VoteInfo {
+                    validator: v.consensus_address(),
+                    power: v.power,
+                    signed: true,
+                })
                 .collect(),
         };
         let (wake_tx, wake_rx) = mpsc::channel();
@@ -119,7 +129,11 @@ impl DevDriver {
                 .spawn(move || run(&mut app, &pool, &stop, wake_rx, config, proposer, commit))
                 .map_err(|e| AppError::Encoding(format!("spawn driver: {e}")))?
         };
-        Ok(Self { pool, stop, thread: Some(thread) })
+        Ok(Self {
+            pool,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     /// Stops after the block in progress (if any) is committed.
@@ -187,9 +201,17 @@ fn produce_block(
         let snapshot = shared.latest_snapshot()?;
         let base_fee = sheaf_app::pending_base_fee(&snapshot);
         let gas_limit = sheaf_app::chain_params(&snapshot).block_gas_limit;
-        pool.mempool.lock().select(|a| snapshot.nonce(a), base_fee, gas_limit, config.max_txs_per_block)
+        pool.mempool.lock().select(
+            |a| snapshot.nonce(a),
+            base_fee,
+            gas_limit,
+            config.max_txs_per_block,
+        )
     };
-    let time = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let time = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
     let request = FinalizeBlock {
         height,
         time,
@@ -211,7 +233,11 @@ fn produce_block(
         mempool.prune_sender(&tx.sender, snapshot.nonce(&tx.sender));
     }
     drop(mempool);
-    let executed = response.tx_results.iter().filter(|r| matches!(r, TxOutcome::Executed { .. })).count();
+    let executed = response
+        .tx_results
+        .iter()
+        .filter(|r| matches!(r, TxOutcome::Executed { .. }))
+        .count();
     tracing::info!(height, txs = executed, app_hash = %B256::from(response.app_hash), "committed block");
     let _ = pool.heads.send(height);
     Ok(())

@@ -17,8 +17,14 @@ pub enum PoolError {
     AlreadyKnown,
     #[error("nonce too low: next nonce {expected}, tx nonce {found}")]
     NonceTooLow { expected: u64, found: u64 },
-    #[error("nonce too high: tx nonce {found} is more than {limit} ahead of the next nonce {expected}")]
-    NonceTooHigh { expected: u64, found: u64, limit: u64 },
+    #[error(
+        "nonce too high: tx nonce {found} is more than {limit} ahead of the next nonce {expected}"
+    )]
+    NonceTooHigh {
+        expected: u64,
+        found: u64,
+        limit: u64,
+    },
     #[error("replacement transaction underpriced")]
     ReplacementUnderpriced,
     #[error("txpool is full")]
@@ -54,7 +60,11 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        Self { max_nonce_gap: 64, max_per_sender: 256, max_total: 50_000 }
+        Self {
+            max_nonce_gap: 64,
+            max_per_sender: 256,
+            max_total: 50_000,
+        }
     }
 }
 
@@ -73,7 +83,10 @@ pub struct Mempool {
 
 impl Mempool {
     pub fn new(config: PoolConfig) -> Self {
-        Self { config, ..Default::default() }
+        Self {
+            config,
+            ..Default::default()
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -96,7 +109,10 @@ impl Mempool {
         }
         let nonce = tx.nonce();
         if nonce < account_nonce {
-            return Err(PoolError::NonceTooLow { expected: account_nonce, found: nonce });
+            return Err(PoolError::NonceTooLow {
+                expected: account_nonce,
+                found: nonce,
+            });
         }
         if nonce > account_nonce + self.config.max_nonce_gap {
             return Err(PoolError::NonceTooHigh {
@@ -114,12 +130,20 @@ impl Mempool {
                 return Err(PoolError::ReplacementUnderpriced);
             }
             self.by_hash.remove(&existing.tx.hash);
-        } else if queue.len() >= self.config.max_per_sender || self.by_hash.len() >= self.config.max_total {
+        } else if queue.len() >= self.config.max_per_sender
+            || self.by_hash.len() >= self.config.max_total
+        {
             return Err(PoolError::Full);
         }
         self.arrivals += 1;
         self.by_hash.insert(tx.hash, (tx.sender, nonce));
-        queue.insert(nonce, Entry { tx, arrival: self.arrivals });
+        queue.insert(
+            nonce,
+            Entry {
+                tx,
+                arrival: self.arrivals,
+            },
+        );
         Ok(())
     }
 
@@ -160,10 +184,10 @@ impl Mempool {
         let mut heap = BinaryHeap::new();
         for (sender, queue) in &self.by_sender {
             let nonce = account_nonce(sender);
-            if let Some(entry) = queue.get(&nonce) {
-                if entry.tx.max_fee_per_gas() >= base_fee as u128 {
-                    heap.push(head(sender, nonce, entry));
-                }
+            if let Some(entry) = queue.get(&nonce)
+                && entry.tx.max_fee_per_gas() >= base_fee as u128
+            {
+                heap.push(head(sender, nonce, entry));
             }
         }
         let mut chosen = vec![];
@@ -180,10 +204,10 @@ impl Mempool {
             }
             gas_left -= entry.tx.gas_limit();
             chosen.push(entry.tx.clone());
-            if let Some(next) = queue.get(&(nonce + 1)) {
-                if next.tx.max_fee_per_gas() >= base_fee as u128 {
-                    heap.push(head(&sender, nonce + 1, next));
-                }
+            if let Some(next) = queue.get(&(nonce + 1))
+                && next.tx.max_fee_per_gas() >= base_fee as u128
+            {
+                heap.push(head(&sender, nonce + 1, next));
             }
         }
         chosen
@@ -191,7 +215,9 @@ impl Mempool {
 
     /// Drops every transaction of `sender` below its new account nonce (included or replaced).
     pub fn prune_sender(&mut self, sender: &Address, account_nonce: u64) {
-        let Some(queue) = self.by_sender.get_mut(sender) else { return };
+        let Some(queue) = self.by_sender.get_mut(sender) else {
+            return;
+        };
         let keep = queue.split_off(&account_nonce);
         for entry in queue.values() {
             self.by_hash.remove(&entry.tx.hash);
@@ -205,12 +231,12 @@ impl Mempool {
 
     /// Removes one transaction (found invalid at execution).
     pub fn remove(&mut self, hash: &B256) {
-        if let Some((sender, nonce)) = self.by_hash.remove(hash) {
-            if let Some(queue) = self.by_sender.get_mut(&sender) {
-                queue.remove(&nonce);
-                if queue.is_empty() {
-                    self.by_sender.remove(&sender);
-                }
+        if let Some((sender, nonce)) = self.by_hash.remove(hash)
+            && let Some(queue) = self.by_sender.get_mut(&sender)
+        {
+            queue.remove(&nonce);
+            if queue.is_empty() {
+                self.by_sender.remove(&sender);
             }
         }
     }
@@ -229,7 +255,16 @@ mod tests {
 
     fn tx(key: usize, nonce: u64, tip: u128) -> SignedTx {
         let signer = Signer::new(DEV_KEYS[key].1).expect("key");
-        let raw = signer.sign_1559(eip1559(1, nonce, Address::ZERO, U256::ZERO, Default::default(), 21_000, 100 + tip, tip));
+        let raw = signer.sign_1559(eip1559(
+            1,
+            nonce,
+            Address::ZERO,
+            U256::ZERO,
+            Default::default(),
+            21_000,
+            100 + tip,
+            tip,
+        ));
         sheaf_tx::decode(&raw, 1).expect("valid")
     }
 
@@ -240,8 +275,11 @@ mod tests {
         pool.insert(tx(0, 0, 1), 0).expect("pending");
         pool.insert(tx(1, 0, 10), 0).expect("pending");
         pool.insert(tx(2, 2, 99), 0).expect("gapped");
-        let chosen: Vec<(Address, u64)> =
-            pool.select(|_| 0, 100, 1_000_000, 100).iter().map(|t| (t.sender, t.nonce())).collect();
+        let chosen: Vec<(Address, u64)> = pool
+            .select(|_| 0, 100, 1_000_000, 100)
+            .iter()
+            .map(|t| (t.sender, t.nonce()))
+            .collect();
         let (a, b) = (DEV_KEYS[0].0, DEV_KEYS[1].0);
         // Sender 1 tips 10 > sender 0's head tip 1; sender 0's nonce 1 follows its nonce 0;
         // sender 2 has a gap and waits.
@@ -256,11 +294,21 @@ mod tests {
         let first = tx(0, 0, 10);
         pool.insert(first.clone(), 0).expect("ok");
         assert_eq!(pool.insert(first, 0), Err(PoolError::AlreadyKnown));
-        assert_eq!(pool.insert(tx(0, 0, 10 + 1), 0), Err(PoolError::ReplacementUnderpriced));
-        pool.insert(tx(0, 0, 30), 0).expect("replacement with +10% fees");
+        assert_eq!(
+            pool.insert(tx(0, 0, 10 + 1), 0),
+            Err(PoolError::ReplacementUnderpriced)
+        );
+        pool.insert(tx(0, 0, 30), 0)
+            .expect("replacement with +10% fees");
         assert_eq!(pool.len(), 1);
-        assert!(matches!(pool.insert(tx(1, 0, 1), 3), Err(PoolError::NonceTooLow { .. })));
-        assert!(matches!(pool.insert(tx(1, 65, 1), 0), Err(PoolError::NonceTooHigh { .. })));
+        assert!(matches!(
+            pool.insert(tx(1, 0, 1), 3),
+            Err(PoolError::NonceTooLow { .. })
+        ));
+        assert!(matches!(
+            pool.insert(tx(1, 65, 1), 0),
+            Err(PoolError::NonceTooHigh { .. })
+        ));
         pool.insert(tx(1, 0, 1), 0).expect("ok");
         pool.insert(tx(1, 1, 1), 0).expect("ok");
         pool.prune_sender(&DEV_KEYS[1].0, 1);
@@ -276,6 +324,9 @@ mod tests {
         }
         assert_eq!(pool.select(|_| 0, 100, 21_000 * 4 + 1, 100).len(), 4);
         assert_eq!(pool.select(|_| 0, 100, 10_000_000, 3).len(), 3);
-        assert!(pool.select(|_| 0, 10_000, 10_000_000, 100).is_empty(), "fee cap below base fee waits");
+        assert!(
+            pool.select(|_| 0, 10_000, 10_000_000, 100).is_empty(),
+            "fee cap below base fee waits"
+        );
     }
 }

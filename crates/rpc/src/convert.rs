@@ -1,6 +1,8 @@
 //! Stored blocks, transactions and receipts in the exact JSON shapes alloy, viem and MetaMask parse.
 
-use alloy_consensus::{Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, transaction::Recovered};
+use alloy_consensus::{
+    Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, transaction::Recovered,
+};
 use alloy_primitives::U256;
 use alloy_rlp::Encodable;
 use alloy_rpc_types_eth::{Block, BlockTransactions, Header, Log, Transaction, TransactionReceipt};
@@ -8,11 +10,20 @@ use sheaf_app::StoredBlock;
 
 pub fn block(stored: &StoredBlock, full: bool) -> Block {
     let transactions = if full {
-        BlockTransactions::Full((0..stored.txs.len()).map(|i| transaction(stored, i)).collect())
+        BlockTransactions::Full(
+            (0..stored.txs.len())
+                .map(|i| transaction(stored, i))
+                .collect(),
+        )
     } else {
         BlockTransactions::Hashes(stored.txs.iter().map(|tx| tx.hash).collect())
     };
-    let size = stored.header.length() + stored.txs.iter().map(|tx| tx.envelope.length()).sum::<usize>();
+    let size = stored.header.length()
+        + stored
+            .txs
+            .iter()
+            .map(|tx| tx.envelope.length())
+            .sum::<usize>();
     Block {
         header: Header {
             hash: stored.hash,

@@ -36,9 +36,13 @@ impl From<RpcError> for ErrorObjectOwned {
     fn from(error: RpcError) -> Self {
         let message = error.to_string();
         match error {
-            RpcError::InvalidParams(_) => ErrorObjectOwned::owned(INVALID_PARAMS_CODE, message, None::<()>),
+            RpcError::InvalidParams(_) => {
+                ErrorObjectOwned::owned(INVALID_PARAMS_CODE, message, None::<()>)
+            }
             RpcError::Server(_) => ErrorObjectOwned::owned(SERVER_ERROR, message, None::<()>),
-            RpcError::LimitExceeded(_) => ErrorObjectOwned::owned(LIMIT_EXCEEDED, message, None::<()>),
+            RpcError::LimitExceeded(_) => {
+                ErrorObjectOwned::owned(LIMIT_EXCEEDED, message, None::<()>)
+            }
             RpcError::Reverted(revert) => {
                 let data: Bytes = revert.data();
                 ErrorObjectOwned::owned(EXECUTION_REVERTED, message, Some(data))

@@ -52,9 +52,9 @@ impl EthApi {
     pub fn resolve(&self, id: Option<BlockId>) -> RpcResult<u64> {
         let latest = self.latest()?;
         match id.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
-            BlockId::Number(BlockNumberOrTag::Number(n)) if n > latest => {
-                Err(RpcError::server(format!("header not found: block {n} is above the head {latest}")))
-            }
+            BlockId::Number(BlockNumberOrTag::Number(n)) if n > latest => Err(RpcError::server(
+                format!("header not found: block {n} is above the head {latest}"),
+            )),
             BlockId::Number(BlockNumberOrTag::Number(n)) => Ok(n),
             BlockId::Number(BlockNumberOrTag::Earliest) => Ok(0),
             BlockId::Number(_) => Ok(latest),
@@ -63,13 +63,18 @@ impl EthApi {
                 .chain()
                 .block_number_by_hash(&hash.block_hash)
                 .map_err(RpcError::server)?
-                .ok_or_else(|| RpcError::server(format!("header for hash {} not found", hash.block_hash))),
+                .ok_or_else(|| {
+                    RpcError::server(format!("header for hash {} not found", hash.block_hash))
+                }),
         }
     }
 
     fn snapshot(&self, id: Option<BlockId>) -> RpcResult<Snapshot> {
         let height = self.resolve(id)?;
-        self.shared.storage().snapshot(height).map_err(RpcError::server)
+        self.shared
+            .storage()
+            .snapshot(height)
+            .map_err(RpcError::server)
     }
 
     fn stored_block(&self, number: u64) -> RpcResult<Option<StoredBlock>> {
@@ -102,7 +107,11 @@ impl EthApi {
     pub fn transaction_count(&self, address: Address, id: Option<BlockId>) -> RpcResult<U64> {
         let pending = matches!(id, Some(BlockId::Number(BlockNumberOrTag::Pending)));
         let nonce = self.snapshot(id)?.nonce(&address);
-        Ok(U64::from(if pending { self.pool.pending_nonce(&address, nonce) } else { nonce }))
+        Ok(U64::from(if pending {
+            self.pool.pending_nonce(&address, nonce)
+        } else {
+            nonce
+        }))
     }
 
     pub fn code(&self, address: Address, id: Option<BlockId>) -> RpcResult<Bytes> {
@@ -120,16 +129,32 @@ impl EthApi {
     }
 
     /// Runs a call against the state at `id` without keeping anything.
-    fn simulate(&self, request: &TransactionRequest, id: Option<BlockId>) -> RpcResult<(Bytes, u64)> {
+    fn simulate(
+        &self,
+        request: &TransactionRequest,
+        id: Option<BlockId>,
+    ) -> RpcResult<(Bytes, u64)> {
         let height = self.resolve(id)?;
-        let snapshot = self.shared.storage().snapshot(height).map_err(RpcError::server)?;
-        let block = self.stored_block(height)?.ok_or_else(|| RpcError::server("block not found"))?;
+        let snapshot = self
+            .shared
+            .storage()
+            .snapshot(height)
+            .map_err(RpcError::server)?;
+        let block = self
+            .stored_block(height)?
+            .ok_or_else(|| RpcError::server("block not found"))?;
         let to = match request.to {
             Some(alloy_primitives::TxKind::Call(to)) => to,
-            _ => return Err(RpcError::params("contract creation is not supported: Sheaf has no EVM")),
+            _ => {
+                return Err(RpcError::params(
+                    "contract creation is not supported: Sheaf has no EVM",
+                ));
+            }
         };
         if request.gas.is_some_and(|gas| gas > CALL_GAS_CAP) {
-            return Err(RpcError::params(format!("gas above the call gas cap of {CALL_GAS_CAP}")));
+            return Err(RpcError::params(format!(
+                "gas above the call gas cap of {CALL_GAS_CAP}"
+            )));
         }
         let env = CallEnv {
             caller: request.from.unwrap_or_default(),
@@ -145,10 +170,12 @@ impl EthApi {
         let data = request.input.input().cloned().unwrap_or_default();
         let (output, gas, _logs) =
             sheaf_app::execute::simulate(&snapshot, &env, &data).map_err(RpcError::Reverted)?;
-        if let Some(limit) = request.gas {
-            if gas > limit {
-                return Err(RpcError::server(format!("out of gas: needs {gas}, limit {limit}")));
-            }
+        if let Some(limit) = request.gas
+            && gas > limit
+        {
+            return Err(RpcError::server(format!(
+                "out of gas: needs {gas}, limit {limit}"
+            )));
         }
         Ok((output, gas))
     }
@@ -170,7 +197,11 @@ impl EthApi {
     }
 
     pub fn block_by_hash(&self, hash: B256, full: bool) -> RpcResult<Option<Block>> {
-        let number = self.shared.chain().block_number_by_hash(&hash).map_err(RpcError::server)?;
+        let number = self
+            .shared
+            .chain()
+            .block_number_by_hash(&hash)
+            .map_err(RpcError::server)?;
         match number {
             Some(n) => Ok(self.stored_block(n)?.map(|b| convert::block(&b, full))),
             None => Ok(None),
@@ -186,14 +217,24 @@ impl EthApi {
     }
 
     pub fn block_by_hash_raw(&self, hash: B256) -> RpcResult<Option<StoredBlock>> {
-        match self.shared.chain().block_number_by_hash(&hash).map_err(RpcError::server)? {
+        match self
+            .shared
+            .chain()
+            .block_number_by_hash(&hash)
+            .map_err(RpcError::server)?
+        {
             Some(n) => self.stored_block(n),
             None => Ok(None),
         }
     }
 
     fn locate(&self, hash: &B256) -> RpcResult<Option<(StoredBlock, usize)>> {
-        let Some((number, index)) = self.shared.chain().tx_location(hash).map_err(RpcError::server)? else {
+        let Some((number, index)) = self
+            .shared
+            .chain()
+            .tx_location(hash)
+            .map_err(RpcError::server)?
+        else {
             return Ok(None);
         };
         Ok(self.stored_block(number)?.map(|b| (b, index)))
@@ -214,7 +255,9 @@ impl EthApi {
     }
 
     pub fn transaction_receipt(&self, hash: B256) -> RpcResult<Option<TransactionReceipt>> {
-        Ok(self.locate(&hash)?.map(|(block, index)| convert::receipt(&block, index)))
+        Ok(self
+            .locate(&hash)?
+            .map(|(block, index)| convert::receipt(&block, index)))
     }
 
     pub fn fee_history(
@@ -226,7 +269,9 @@ impl EthApi {
         if let Some(p) = &percentiles {
             let sorted = p.windows(2).all(|w| w[0] <= w[1]);
             if !sorted || p.iter().any(|x| !(0.0..=100.0).contains(x)) {
-                return Err(RpcError::params("reward percentiles must be ascending values in [0, 100]"));
+                return Err(RpcError::params(
+                    "reward percentiles must be ascending values in [0, 100]",
+                ));
             }
         }
         let latest = self.latest()?;
@@ -241,7 +286,9 @@ impl EthApi {
         let mut ratios = vec![];
         let mut rewards = vec![];
         for number in oldest..=newest {
-            let block = self.stored_block(number)?.ok_or_else(|| RpcError::server("missing block"))?;
+            let block = self
+                .stored_block(number)?
+                .ok_or_else(|| RpcError::server("missing block"))?;
             let base_fee = block.header.base_fee_per_gas.unwrap_or_default();
             base_fees.push(base_fee as u128);
             ratios.push(block.header.gas_used as f64 / block.header.gas_limit.max(1) as f64);
@@ -252,7 +299,9 @@ impl EthApi {
         let next_base_fee = if newest == latest {
             sheaf_app::pending_base_fee(&self.snapshot(None)?)
         } else {
-            self.stored_block(newest + 1)?.and_then(|b| b.header.base_fee_per_gas).unwrap_or_default()
+            self.stored_block(newest + 1)?
+                .and_then(|b| b.header.base_fee_per_gas)
+                .unwrap_or_default()
         };
         base_fees.push(next_base_fee as u128);
         Ok(FeeHistory {
@@ -282,9 +331,10 @@ impl EthApi {
                     .ok_or_else(|| RpcError::server(format!("unknown block {hash}")))?;
                 (n, n)
             }
-            FilterBlockOption::Range { from_block, to_block } => {
-                (resolve(from_block), resolve(to_block).min(latest))
-            }
+            FilterBlockOption::Range {
+                from_block,
+                to_block,
+            } => (resolve(from_block), resolve(to_block).min(latest)),
         };
         if from > to {
             return Ok(vec![]);
@@ -297,13 +347,14 @@ impl EthApi {
         }
         let mut found = vec![];
         for number in from..=to {
-            let Some(block) = self.stored_block(number)? else { continue };
+            let Some(block) = self.stored_block(number)? else {
+                continue;
+            };
             if !filter.matches_bloom(block.header.logs_bloom) {
                 continue;
             }
-            let firsts = block.first_log_indexes();
-            for index in 0..block.txs.len() {
-                for log in convert::logs(&block, index, firsts[index]) {
+            for (index, first) in block.first_log_indexes().into_iter().enumerate() {
+                for log in convert::logs(&block, index, first) {
                     if filter.matches(&log.inner) {
                         found.push(log);
                         if found.len() > MAX_LOGS {
@@ -321,8 +372,10 @@ impl EthApi {
     /// Every system address and every genesis token, by name.
     pub fn system_addresses(&self) -> RpcResult<BTreeMap<String, Address>> {
         let snapshot = self.snapshot(None)?;
-        let mut out: BTreeMap<String, Address> =
-            sheaf_abi::system::ALL.iter().map(|(name, a)| (name.to_string(), *a)).collect();
+        let mut out: BTreeMap<String, Address> = sheaf_abi::system::ALL
+            .iter()
+            .map(|(name, a)| (name.to_string(), *a))
+            .collect();
         for token in sheaf_app::genesis_tokens(&snapshot) {
             if let Some(meta) = snapshot.token_meta(&token) {
                 out.insert(meta.symbol, token);
@@ -337,7 +390,12 @@ fn block_rewards(block: &StoredBlock, base_fee: u64, percentiles: &[f64]) -> Vec
     let mut tips: Vec<(u128, u64)> = block
         .receipts
         .iter()
-        .map(|r| (r.effective_gas_price.saturating_sub(base_fee as u128), r.gas_used))
+        .map(|r| {
+            (
+                r.effective_gas_price.saturating_sub(base_fee as u128),
+                r.gas_used,
+            )
+        })
         .collect();
     if tips.is_empty() {
         return vec![0; percentiles.len()];

@@ -22,8 +22,8 @@ use sheaf_mempool::TxPool;
 use tokio::sync::broadcast;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
-pub use eth::EthApi;
 use error::{RpcError, RpcResult};
+pub use eth::EthApi;
 
 #[derive(Debug, Clone)]
 pub struct RpcConfig {
@@ -60,10 +60,14 @@ impl<'a> Args<'a> {
         Args(params.sequence())
     }
     fn next<T: DeserializeOwned>(&mut self) -> RpcResult<T> {
-        self.0.next().map_err(|e: ErrorObjectOwned| RpcError::params(e.message().to_string()))
+        self.0
+            .next()
+            .map_err(|e: ErrorObjectOwned| RpcError::params(e.message().to_string()))
     }
     fn optional<T: DeserializeOwned>(&mut self) -> RpcResult<Option<T>> {
-        self.0.optional_next().map_err(|e: ErrorObjectOwned| RpcError::params(e.message().to_string()))
+        self.0
+            .optional_next()
+            .map_err(|e: ErrorObjectOwned| RpcError::params(e.message().to_string()))
     }
 }
 
@@ -75,14 +79,18 @@ fn register<T: serde::Serialize + Clone + Send + 'static>(
     handler: Handler<T>,
 ) {
     module
-        .register_method(name, move |params, api, _| handler(api, &params).map_err(ErrorObjectOwned::from))
+        .register_method(name, move |params, api, _| {
+            handler(api, &params).map_err(ErrorObjectOwned::from)
+        })
         .expect("method names are unique");
 }
 
 /// Builds the method table. `heads` (when the driver provides it) feeds `eth_subscribe`.
 pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<EthApi> {
     let mut m = RpcModule::new(api);
-    register(&mut m, "web3_clientVersion", |api, _| Ok(api.client_version()));
+    register(&mut m, "web3_clientVersion", |api, _| {
+        Ok(api.client_version())
+    });
     register(&mut m, "eth_chainId", |api, _| Ok(U64::from(api.chain_id)));
     register(&mut m, "net_version", |api, _| Ok(api.chain_id.to_string()));
     register(&mut m, "net_listening", |_, _| Ok(true));
@@ -110,7 +118,9 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
         Ok(B256::ZERO)
     });
     register(&mut m, "eth_gasPrice", |api, _| api.gas_price());
-    register(&mut m, "eth_maxPriorityFeePerGas", |_, _| Ok(U64::from(eth::SUGGESTED_TIP)));
+    register(&mut m, "eth_maxPriorityFeePerGas", |_, _| {
+        Ok(U64::from(eth::SUGGESTED_TIP))
+    });
     register(&mut m, "eth_feeHistory", |api, p| {
         let mut a = Args::new(p);
         let count: U64 = a.next()?;
@@ -150,18 +160,33 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
         let block = api.block_by_hash_raw(Args::new(p).next()?)?;
         Ok(api.block_tx_count(block))
     });
-    register(&mut m, "eth_getUncleCountByBlockNumber", |_, _| Ok(U64::ZERO));
+    register(&mut m, "eth_getUncleCountByBlockNumber", |_, _| {
+        Ok(U64::ZERO)
+    });
     register(&mut m, "eth_getUncleCountByBlockHash", |_, _| Ok(U64::ZERO));
-    register(&mut m, "eth_getTransactionByHash", |api, p| api.transaction_by_hash(Args::new(p).next()?));
-    register(&mut m, "eth_getTransactionReceipt", |api, p| api.transaction_receipt(Args::new(p).next()?));
-    register(&mut m, "eth_getLogs", |api, p| api.logs(Args::new(p).next::<Filter>()?));
-    register(&mut m, "sheaf_systemAddresses", |api, _| api.system_addresses());
+    register(&mut m, "eth_getTransactionByHash", |api, p| {
+        api.transaction_by_hash(Args::new(p).next()?)
+    });
+    register(&mut m, "eth_getTransactionReceipt", |api, p| {
+        api.transaction_receipt(Args::new(p).next()?)
+    });
+    register(&mut m, "eth_getLogs", |api, p| {
+        api.logs(Args::new(p).next::<Filter>()?)
+    });
+    register(&mut m, "sheaf_systemAddresses", |api, _| {
+        api.system_addresses()
+    });
 
     if let Some(heads) = heads {
-        m.register_subscription("eth_subscribe", "eth_subscription", "eth_unsubscribe", move |params, pending, api, _| {
-            let heads = heads.subscribe();
-            subscribe(params, pending, api, heads)
-        })
+        m.register_subscription(
+            "eth_subscribe",
+            "eth_subscription",
+            "eth_unsubscribe",
+            move |params, pending, api, _| {
+                let heads = heads.subscribe();
+                subscribe(params, pending, api, heads)
+            },
+        )
         .expect("subscription names are unique");
     }
     m
@@ -201,9 +226,12 @@ async fn subscribe(
                 Err(broadcast::error::RecvError::Closed) => return Ok(()),
             },
         };
-        let Ok(Some(block)) = api.shared.chain().block(height) else { continue };
+        let Ok(Some(block)) = api.shared.chain().block(height) else {
+            continue;
+        };
         if kind == "newHeads" {
-            sink.send(serde_json::value::to_raw_value(&convert::header(&block))?).await?;
+            sink.send(serde_json::value::to_raw_value(&convert::header(&block))?)
+                .await?;
         } else {
             let mut filter = filter.clone().unwrap_or_default();
             filter.block_option = alloy_rpc_types_eth::FilterBlockOption::AtBlockHash(block.hash);
@@ -222,7 +250,11 @@ pub async fn serve(
     config: &RpcConfig,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let chain_id = shared.chain_id().map_err(std::io::Error::other)?;
-    let api = EthApi { shared, pool, chain_id };
+    let api = EthApi {
+        shared,
+        pool,
+        chain_id,
+    };
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_bytes)
         .max_response_body_size(config.max_response_bytes)
@@ -234,7 +266,10 @@ pub async fn serve(
         if origins.iter().any(|o| o == "*") {
             layer.allow_origin(Any)
         } else {
-            let list = origins.iter().filter_map(|o| o.parse().ok()).collect::<Vec<_>>();
+            let list = origins
+                .iter()
+                .filter_map(|o| o.parse().ok())
+                .collect::<Vec<_>>();
             layer.allow_origin(AllowOrigin::list(list))
         }
     });

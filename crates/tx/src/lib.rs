@@ -141,10 +141,10 @@ fn decode_inner(
     if envelope.kind().is_create() {
         return Err(TxError::ContractCreation);
     }
-    if let Some(tip) = envelope.max_priority_fee_per_gas() {
-        if tip > envelope.max_fee_per_gas() {
-            return Err(TxError::TipAboveFeeCap);
-        }
+    if let Some(tip) = envelope.max_priority_fee_per_gas()
+        && tip > envelope.max_fee_per_gas()
+    {
+        return Err(TxError::TipAboveFeeCap);
     }
     if envelope.signature().s() > SECP256K1N_HALF {
         return Err(TxError::HighS);

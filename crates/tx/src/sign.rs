@@ -61,6 +61,7 @@ impl Signer {
 }
 
 /// Fields of a call, for building EIP-1559 transactions tersely.
+#[allow(clippy::too_many_arguments)] // one argument per transaction field
 pub fn eip1559(
     chain_id: u64,
     nonce: u64,
