@@ -60,14 +60,19 @@ impl<'a> Args<'a> {
         Args(params.sequence())
     }
     fn next<T: DeserializeOwned>(&mut self) -> RpcResult<T> {
-        self.0
-            .next()
-            .map_err(|e: ErrorObjectOwned| RpcError::params(e.message().to_string()))
+        self.0.next().map_err(invalid_params)
     }
     fn optional<T: DeserializeOwned>(&mut self) -> RpcResult<Option<T>> {
-        self.0
-            .optional_next()
-            .map_err(|e: ErrorObjectOwned| RpcError::params(e.message().to_string()))
+        self.0.optional_next().map_err(invalid_params)
+    }
+}
+
+/// jsonrpsee puts the useful part ("invalid length 3, expected 20 bytes…") in `data`; a person
+/// should see it in the message.
+fn invalid_params(e: ErrorObjectOwned) -> RpcError {
+    match e.data() {
+        Some(detail) => RpcError::params(format!("invalid params: {}", detail.get().trim_matches('"'))),
+        None => RpcError::params(format!("invalid params: {}", e.message())),
     }
 }
 
