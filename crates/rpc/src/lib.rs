@@ -71,7 +71,10 @@ impl<'a> Args<'a> {
 /// should see it in the message.
 fn invalid_params(e: ErrorObjectOwned) -> RpcError {
     match e.data() {
-        Some(detail) => RpcError::params(format!("invalid params: {}", detail.get().trim_matches('"'))),
+        Some(detail) => RpcError::params(format!(
+            "invalid params: {}",
+            detail.get().trim_matches('"')
+        )),
         None => RpcError::params(format!("invalid params: {}", e.message())),
     }
 }
