@@ -112,6 +112,64 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
         sheaf_tx::decode_all(sample, DEV_CHAIN_ID);
     });
 
+    let serial = run_blocks(&signers, &raws, block_size, false)?;
+    let pipelined = run_blocks(&signers, &raws, block_size, true)?;
+    if serial.root != pipelined.root {
+        anyhow::bail!("serial and pipelined runs disagree on the app hash");
+    }
+    let (elapsed, root) = (pipelined.seconds, pipelined.root);
+    let serial_rate = count as f64 / serial.seconds;
+    let end_to_end = count as f64 / elapsed;
+    let ratio = end_to_end / all_cores;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "txs": count, "senders": senders, "block_size": block_size,
+                "ecrecover_one_core_per_s": one_core.round(), "ecrecover_all_cores_per_s": all_cores.round(),
+                "end_to_end_tx_per_s": end_to_end.round(), "serial_tx_per_s": serial_rate.round(), "ratio_to_all_core_ecrecover": (ratio * 1000.0).round() / 1000.0,
+                "threads": rayon::current_num_threads(),
+            })
+        );
+    } else {
+        println!(
+            "transfers                {count} ({senders} senders, {block_size} per block, {} threads)",
+            rayon::current_num_threads()
+        );
+        println!("ecrecover, one core      {one_core:>10.0} /s");
+        println!("ecrecover, all cores     {all_cores:>10.0} /s");
+        println!(
+            "end to end, serial       {serial_rate:>10.0} tx/s  (recover inside finalize_block, execute, commit)"
+        );
+        println!(
+            "end to end, pipelined    {end_to_end:>10.0} tx/s  (admission recovers senders while the previous block runs)"
+        );
+        println!("end to end / all-core ecrecover = {:.0}%", ratio * 100.0);
+        println!(
+            "serial: {:.2} s in finalize_block, {:.2} s in commit",
+            serial.finalize_seconds, serial.commit_seconds
+        );
+        println!("final app hash           {root}");
+    }
+    Ok(())
+}
+
+struct Run {
+    seconds: f64,
+    finalize_seconds: f64,
+    commit_seconds: f64,
+    root: B256,
+}
+
+/// Runs `raws` through a fresh chain in blocks. Serial: each block's senders are recovered inside
+/// `finalize_block`. Pipelined: as in the running node, where RPC admission (`check_tx`, which
+/// caches recovered senders) runs on other threads while the driver executes the previous block.
+fn run_blocks(
+    signers: &[Signer],
+    raws: &[Bytes],
+    block_size: usize,
+    pipelined: bool,
+) -> anyhow::Result<Run> {
     let mut genesis = Genesis::dev(1_700_000_000);
     genesis.params.block_gas_limit = (block_size as u64 * 21_000).max(30_000_000);
     genesis
@@ -124,55 +182,63 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
     let mut app = SheafApp::open(&dir.path().join("bench.redb"))?;
     app.init_chain(&genesis)?;
     let proposer = genesis.validators[0].consensus_address();
+    let shared = app.shared();
 
-    eprintln!("running {count} transfers in blocks of {block_size}…");
+    eprintln!(
+        "running {} transfers in blocks of {block_size} ({})…",
+        raws.len(),
+        if pipelined { "pipelined" } else { "serial" }
+    );
     let started = Instant::now();
-    let mut executed = 0usize;
-    for (i, chunk) in raws.chunks(block_size).enumerate() {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Bytes>>(2);
+    let chunks: Vec<Vec<Bytes>> = raws.chunks(block_size).map(<[Bytes]>::to_vec).collect();
+    let admission = std::thread::spawn(move || {
+        for chunk in chunks {
+            if pipelined {
+                chunk.par_iter().for_each(|raw| {
+                    shared.check_tx(raw).expect("bench tx is admissible");
+                });
+            }
+            if tx.send(chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let (mut executed, mut finalize_seconds, mut commit_seconds) = (0usize, 0f64, 0f64);
+    for (i, chunk) in rx.iter().enumerate() {
+        let t = Instant::now();
         let response = app.finalize_block(FinalizeBlock {
             height: i as u64 + 1,
             time: 1_700_000_000 + i as u64,
             proposer,
             decided_last_commit: Default::default(),
             misbehavior: vec![],
-            txs: chunk.to_vec(),
+            txs: chunk,
         })?;
+        finalize_seconds += t.elapsed().as_secs_f64();
+        let t = Instant::now();
         app.commit()?;
+        commit_seconds += t.elapsed().as_secs_f64();
         executed += response
             .tx_results
             .iter()
             .filter(|r| matches!(r, TxOutcome::Executed { success: true, .. }))
             .count();
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    if executed != count {
-        anyhow::bail!("only {executed} of {count} transfers executed: the benchmark is invalid");
+    admission
+        .join()
+        .map_err(|_| anyhow::anyhow!("admission thread panicked"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    if executed != raws.len() {
+        anyhow::bail!(
+            "only {executed} of {} transfers executed: the benchmark is invalid",
+            raws.len()
+        );
     }
-    let end_to_end = count as f64 / elapsed;
-    let ratio = end_to_end / all_cores;
-    let root: B256 = app.info()?.last_block_app_hash.into();
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "txs": count, "senders": senders, "block_size": block_size,
-                "ecrecover_one_core_per_s": one_core.round(), "ecrecover_all_cores_per_s": all_cores.round(),
-                "end_to_end_tx_per_s": end_to_end.round(), "ratio_to_all_core_ecrecover": (ratio * 1000.0).round() / 1000.0,
-                "threads": rayon::current_num_threads(),
-            })
-        );
-    } else {
-        println!(
-            "transfers                {count} ({senders} senders, {block_size} per block, {} threads)",
-            rayon::current_num_threads()
-        );
-        println!("ecrecover, one core      {one_core:>10.0} /s");
-        println!("ecrecover, all cores     {all_cores:>10.0} /s");
-        println!(
-            "end to end               {end_to_end:>10.0} tx/s  (decode, recover, execute, commit)"
-        );
-        println!("end to end / all-core ecrecover = {:.0}%", ratio * 100.0);
-        println!("final app hash           {root}");
-    }
-    Ok(())
+    Ok(Run {
+        seconds,
+        finalize_seconds,
+        commit_seconds,
+        root: app.info()?.last_block_app_hash.into(),
+    })
 }

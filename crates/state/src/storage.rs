@@ -113,7 +113,10 @@ impl Storage {
                 found: version,
             });
         }
-        let reader = self.snapshot(version.saturating_sub(1))?;
+        let reader = MemoizedReader {
+            snapshot: self.snapshot(version.saturating_sub(1))?,
+            nodes: Default::default(),
+        };
         let tree = Sha256Jmt::new(&reader);
         let value_set = changes
             .iter()
@@ -243,6 +246,38 @@ impl TreeReader for Snapshot {
         Err(anyhow::anyhow!(
             "get_rightmost_leaf is only used by state sync, which is not supported"
         ))
+    }
+}
+
+/// A snapshot that remembers the tree nodes it has decoded. Updating thousands of keys walks the
+/// same upper nodes thousands of times; this turns all but the first walk into map lookups.
+struct MemoizedReader {
+    snapshot: Snapshot,
+    nodes: std::cell::RefCell<std::collections::HashMap<NodeKey, Option<Node>>>,
+}
+
+impl TreeReader for MemoizedReader {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        if let Some(node) = self.nodes.borrow().get(node_key) {
+            return Ok(node.clone());
+        }
+        let node = self.snapshot.get_node_option(node_key)?;
+        self.nodes
+            .borrow_mut()
+            .insert(node_key.clone(), node.clone());
+        Ok(node)
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        self.snapshot.get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        self.snapshot.get_rightmost_leaf()
     }
 }
 
