@@ -29,6 +29,10 @@ pub struct NodeArgs {
     /// Delete the data dir first and start a fresh chain.
     #[arg(long)]
     reset: bool,
+    /// Block gas limit of a new dev chain (default 30,000,000, Ethereum's). Only used when the
+    /// chain is created.
+    #[arg(long)]
+    block_gas_limit: Option<u64>,
     /// A genesis JSON file (default: the dev genesis).
     #[arg(long)]
     genesis: Option<PathBuf>,
@@ -82,7 +86,11 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)?
                     .as_secs();
-                Genesis::dev(now)
+                let mut genesis = Genesis::dev(now);
+                if let Some(limit) = args.block_gas_limit {
+                    genesis.params.block_gas_limit = limit;
+                }
+                genesis
             }
         };
         app.init_chain(&genesis)?;

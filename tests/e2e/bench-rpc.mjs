@@ -1,0 +1,107 @@
+// Loads anvil (--block-time 1) and a Sheaf dev node (--block-time 1) with the same pre-signed
+// ETH transfers through JSON-RPC, one after the other in one run, and reports transactions per
+// second from the first send to the last inclusion. Usage: node bench-rpc.mjs [senders] [perSender]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseEther, keccak256, toHex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { SHEAF_BIN, DEV_KEYS, freePort, rpc } from './node.mjs';
+
+const SENDERS = Number(process.argv[2] ?? 200);
+const PER_SENDER = Number(process.argv[3] ?? 50); // Sheaf's mempool queues at most 64 per sender
+const GAS_LIMIT = process.argv[4]; // both chains' block gas limit; default: each one's own (30M)
+const CHAIN_ID = 24239;
+const ANVIL = resolve(import.meta.dirname, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
+const FEES = { maxFeePerGas: 100n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n };
+
+async function waitReady(url, child) {
+  for (let i = 0; i < 200; i++) {
+    try { if ((await rpc(url, 'eth_blockNumber')).result) return; } catch {}
+    if (child.exitCode !== null) throw new Error('node exited');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not start`);
+}
+
+async function batch(url, calls) {
+  const body = calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }));
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return response.json();
+}
+
+async function nonceOf(url, address) {
+  return Number((await rpc(url, 'eth_getTransactionCount', [address, 'latest'])).result);
+}
+
+async function waitNonces(url, accounts, target) {
+  for (;;) {
+    const answers = await batch(url, accounts.map((a) => ['eth_getTransactionCount', [a.address, 'latest']]));
+    if (answers.every((a) => Number(a.result) >= target)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const senders = Array.from({ length: SENDERS }, (_, i) => privateKeyToAccount(keccak256(toHex(`sheaf-rpc-bench-${i}`))));
+const funders = DEV_KEYS.slice(0, 10).map((k) => privateKeyToAccount(k));
+
+// Funding: dev accounts pay each bench sender 10 ETH (same bytes on both chains).
+const funding = await Promise.all(senders.map((s, i) => funders[i % 10].signTransaction({
+  type: 'eip1559', chainId: CHAIN_ID, nonce: Math.floor(i / 10), to: s.address, value: parseEther('10'), gas: 21000n, ...FEES,
+})));
+const transfers = [];
+for (let n = 0; n < PER_SENDER; n++) {
+  for (const [i, s] of senders.entries()) {
+    transfers.push(s.signTransaction({
+      type: 'eip1559', chainId: CHAIN_ID, nonce: n, to: `0x${(0xb0000 + i).toString(16).padStart(40, '0')}`, value: 1000n, gas: 21000n, ...FEES,
+    }));
+  }
+}
+const raws = await Promise.all(transfers);
+console.error(`signed ${raws.length} transfers from ${SENDERS} senders`);
+
+async function run(name, start) {
+  const { url, child, cleanup } = await start();
+  try {
+    await waitReady(url, child);
+    for (let i = 0; i < funding.length; i += 100) {
+      const answers = await batch(url, funding.slice(i, i + 100).map((raw) => ['eth_sendRawTransaction', [raw]]));
+      const failed = answers.find((a) => a.error);
+      if (failed) throw new Error(`${name} refused funding: ${failed.error.message}`);
+    }
+    await waitNonces(url, funders, Math.ceil(SENDERS / 10));
+    const started = performance.now();
+    for (let i = 0; i < raws.length; i += 200) {
+      const answers = await batch(url, raws.slice(i, i + 200).map((raw) => ['eth_sendRawTransaction', [raw]]));
+      const failed = answers.find((a) => a.error);
+      if (failed) throw new Error(`${name} refused a transfer: ${failed.error.message}`);
+    }
+    const sent = performance.now();
+    await waitNonces(url, senders, PER_SENDER);
+    const done = performance.now();
+    const seconds = (done - started) / 1000;
+    return { name, txs: raws.length, sendSeconds: (sent - started) / 1000, seconds, txPerSecond: raws.length / seconds };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+    cleanup();
+  }
+}
+
+const anvil = () => freePort().then((port) => {
+  const child = spawn(ANVIL, ['--block-time', '1', '--chain-id', String(CHAIN_ID), '--port', String(port), '--silent', ...(GAS_LIMIT ? ['--gas-limit', GAS_LIMIT] : [])], { stdio: 'ignore' });
+  return { url: `http://127.0.0.1:${port}`, child, cleanup: () => {} };
+});
+const sheaf = () => freePort().then((port) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sheaf-bench-'));
+  const child = spawn(SHEAF_BIN, ['node', '--dev', '--block-time', '1', '--rpc-port', String(port), '--data-dir', dir, ...(GAS_LIMIT ? ['--block-gas-limit', GAS_LIMIT] : [])], { stdio: 'ignore' });
+  return { url: `http://127.0.0.1:${port}`, child, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+const results = [await run('anvil', anvil), await run('sheaf', sheaf)];
+for (const r of results) {
+  console.log(`${r.name.padEnd(6)} ${r.txs} transfers in ${r.seconds.toFixed(2)} s (all sent after ${r.sendSeconds.toFixed(2)} s): ${r.txPerSecond.toFixed(0)} tx/s`);
+}
+console.log(`block gas limit: ${GAS_LIMIT ?? 'default (30M)'}`);
+console.log(`sheaf / anvil = ${(results[1].txPerSecond / results[0].txPerSecond).toFixed(2)}x`);
