@@ -24,6 +24,11 @@ test('cast reads, sends ETH and ERC-20, and reads logs', () => {
   assert.equal(sent.status, '0x1');
   assert.equal(cast('balance', BOB), '2000000000000000000');
 
+  const legacy = JSON.parse(cast('send', '--legacy', '--private-key', DEV_KEYS[2], BOB, '--value', '1ether', '--json'));
+  assert.equal(legacy.status, '0x1');
+  assert.equal(legacy.type, '0x0', 'an EIP-155 legacy transaction');
+  assert.equal(cast('balance', BOB), '3000000000000000000');
+
   const dai = addresses.DAI;
   const tokenTx = JSON.parse(cast('send', '--private-key', DEV_KEYS[2], dai, 'transfer(address,uint256)', BOB, '7000000000000000000', '--json'));
   assert.equal(tokenTx.status, '0x1');

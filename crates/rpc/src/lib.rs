@@ -250,6 +250,26 @@ async fn subscribe(
     }
 }
 
+/// Subscription ids as geth writes them: "0x" and 32 hex digits. Clients such as viem match
+/// notifications to subscriptions by this string.
+#[derive(Debug, Default)]
+struct HexIdProvider {
+    counter: std::sync::atomic::AtomicU64,
+}
+
+impl jsonrpsee::core::traits::IdProvider for HexIdProvider {
+    fn next_id(&self) -> jsonrpsee::types::SubscriptionId<'static> {
+        use std::hash::{BuildHasher, Hasher};
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Unpredictable per process (RandomState is seeded from the OS), unique by the counter.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(n);
+        jsonrpsee::types::SubscriptionId::Str(format!("0x{:016x}{n:016x}", hasher.finish()).into())
+    }
+}
+
 /// Starts serving; the returned handle stops the server when dropped or stopped.
 pub async fn serve(
     shared: Arc<Shared>,
@@ -268,6 +288,7 @@ pub async fn serve(
         .max_response_body_size(config.max_response_bytes)
         .max_connections(config.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_len))
+        .set_id_provider(HexIdProvider::default())
         .build();
     let cors = config.cors.as_ref().map(|origins| {
         let layer = CorsLayer::new().allow_methods(Any).allow_headers(Any);

@@ -1,0 +1,214 @@
+//! The CLI against a running dev node, as a person would use it: human amounts in, one-line
+//! errors and non-zero exits on bad input.
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Output, Stdio},
+    thread,
+    time::{Duration, Instant},
+};
+
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sheaf(args: &[&str], rpc: &str, keystore: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sheaf"))
+        .args(args)
+        .env("SHEAF_RPC", rpc)
+        .env("SHEAF_KEYSTORE", keystore)
+        .output()
+        .expect("run sheaf")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+#[test]
+fn cli_moves_eth_and_tokens_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keystore = dir.path().join("keys");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let rpc = format!("http://127.0.0.1:{port}");
+    let _node = Node(
+        Command::new(env!("CARGO_BIN_EXE_sheaf"))
+            .args([
+                "node",
+                "--dev",
+                "--block-time",
+                "0",
+                "--rpc-port",
+                &port.to_string(),
+            ])
+            .arg("--data-dir")
+            .arg(dir.path().join("chain"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn node"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !sheaf(&["query", "addresses"], &rpc, &keystore)
+        .status
+        .success()
+    {
+        assert!(Instant::now() < deadline, "node did not start");
+        thread::sleep(Duration::from_millis(100));
+    }
+
+    let created = sheaf(&["keys", "new", "alice"], &rpc, &keystore);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let listed = stdout(&sheaf(&["keys", "list"], &rpc, &keystore));
+    assert!(
+        listed.contains("dev0") && listed.contains("alice"),
+        "{listed}"
+    );
+
+    let sent = sheaf(
+        &[
+            "tx", "transfer", "--from", "dev0", "--to", "alice", "--amount", "1.5 ETH",
+        ],
+        &rpc,
+        &keystore,
+    );
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    assert!(stdout(&sent).contains("succeeded in block"));
+
+    let dai = sheaf(
+        &[
+            "token", "transfer", "--from", "dev0", "--token", "DAI", "--to", "alice", "--amount",
+            "250 DAI",
+        ],
+        &rpc,
+        &keystore,
+    );
+    assert!(dai.status.success(), "{}", stderr(&dai));
+
+    let balance = stdout(&sheaf(&["query", "balance", "alice"], &rpc, &keystore));
+    assert!(balance.lines().any(|l| l == "1.5 ETH"), "{balance}");
+    assert!(balance.lines().any(|l| l == "250 DAI"), "{balance}");
+
+    let acme = sheaf(
+        &[
+            "token",
+            "create",
+            "--from",
+            "alice",
+            "--name",
+            "Acme",
+            "--symbol",
+            "ACME",
+            "--decimals",
+            "6",
+            "--supply",
+            "1000",
+        ],
+        &rpc,
+        &keystore,
+    );
+    assert!(acme.status.success(), "{}", stderr(&acme));
+    let token = stdout(&acme)
+        .lines()
+        .find_map(|l| l.strip_prefix("token address ").map(str::to_string))
+        .expect("token address printed");
+    let approve = sheaf(
+        &[
+            "token",
+            "approve",
+            "--from",
+            "alice",
+            "--token",
+            &token,
+            "--spender",
+            "dev3",
+            "--amount",
+            "10.5 ACME",
+        ],
+        &rpc,
+        &keystore,
+    );
+    assert!(approve.status.success(), "{}", stderr(&approve));
+    let acme_balance = stdout(&sheaf(
+        &["query", "balance", "alice", "--token", &token],
+        &rpc,
+        &keystore,
+    ));
+    assert_eq!(acme_balance.trim(), "1000 ACME");
+
+    // Bad input: a clear one-line error, a non-zero exit, and nothing sent.
+    for args in [
+        vec![
+            "tx", "transfer", "--from", "dev0", "--to", "alice", "--amount", "1.5 DAI",
+        ],
+        vec![
+            "tx", "transfer", "--from", "dev0", "--to", "alice", "--amount", "lots",
+        ],
+        vec![
+            "tx", "transfer", "--from", "nobody", "--to", "alice", "--amount", "1",
+        ],
+        vec![
+            "tx", "transfer", "--from", "dev0", "--to", "0x1234", "--amount", "1",
+        ],
+        vec![
+            "token", "transfer", "--from", "alice", "--token", "DAI", "--to", "dev1", "--amount",
+            "251 DAI",
+        ],
+        vec![
+            "token", "transfer", "--from", "alice", "--token", "NOPE", "--to", "dev1", "--amount",
+            "1",
+        ],
+        vec![
+            "token",
+            "transfer",
+            "--from",
+            "alice",
+            "--token",
+            "DAI",
+            "--to",
+            "dev1",
+            "--amount",
+            "0.0000000000000000001",
+        ],
+    ] {
+        let output = sheaf(&args, &rpc, &keystore);
+        assert!(!output.status.success(), "{args:?} should fail");
+        let err = stderr(&output);
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "{args:?}: one line, got {err}"
+        );
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+    let after = stdout(&sheaf(&["query", "balance", "alice"], &rpc, &keystore));
+    assert!(
+        after.lines().any(|l| l == "250 DAI"),
+        "failed commands moved nothing: {after}"
+    );
+
+    let down = sheaf(
+        &["query", "balance", "dev0"],
+        "http://127.0.0.1:1",
+        &keystore,
+    );
+    assert!(!down.status.success());
+    assert!(
+        stderr(&down).contains("cannot reach the node"),
+        "{}",
+        stderr(&down)
+    );
+}
