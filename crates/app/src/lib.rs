@@ -59,6 +59,21 @@ pub struct CommitInfo {
     pub votes: Vec<VoteInfo>,
 }
 
+impl CommitInfo {
+    /// A commit in which every one of `validators` signed.
+    pub fn all_signed(validators: &[GenesisValidator]) -> Self {
+        let votes = validators
+            .iter()
+            .map(|v| VoteInfo {
+                validator: v.consensus_address(),
+                power: v.power,
+                signed: true,
+            })
+            .collect();
+        CommitInfo { round: 0, votes }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MisbehaviorKind {
     DuplicateVote,

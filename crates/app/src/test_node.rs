@@ -7,7 +7,7 @@ use sheaf_state::Snapshot;
 
 use crate::{
     AppError, Application, CommitInfo, FinalizeBlock, FinalizeResponse, Genesis, GenesisValidator,
-    Misbehavior, SheafApp, VoteInfo,
+    Misbehavior, SheafApp,
 };
 
 pub struct TestNode {
@@ -56,18 +56,7 @@ impl TestNode {
 
     /// A commit in which every validator signed.
     pub fn full_commit(&self) -> CommitInfo {
-        CommitInfo {
-            round: 0,
-            votes: self
-                .validators
-                .iter()
-                .map(|v| VoteInfo {
-                    validator: v.consensus_address(),
-                    power: v.power,
-                    signed: true,
-                })
-                .collect(),
-        }
+        CommitInfo::all_signed(&self.validators)
     }
 
     /// Finalizes and commits a block with `txs`, every validator signing, no misbehaviour.

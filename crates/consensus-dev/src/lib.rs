@@ -14,9 +14,7 @@ use std::{
 
 use alloy_primitives::{Address, B256};
 use parking_lot::Mutex;
-use sheaf_app::{
-    AppError, Application, CommitInfo, FinalizeBlock, Shared, SheafApp, TxOutcome, VoteInfo,
-};
+use sheaf_app::{AppError, Application, CommitInfo, FinalizeBlock, Shared, SheafApp, TxOutcome};
 use sheaf_bank::BankRead;
 use sheaf_mempool::{Mempool, SubmitError, TxPool};
 use sheaf_tx::SignedTx;
@@ -102,17 +100,7 @@ impl DevDriver {
             .first()
             .map(|v| v.consensus_address())
             .unwrap_or_default();
-        let commit = CommitInfo {
-            round: 0,
-            votes: validators
-                .iter()
-                .map(|v| VoteInfo {
-                    validator: v.consensus_address(),
-                    power: v.power,
-                    signed: true,
-                })
-                .collect(),
-        };
+        let commit = CommitInfo::all_signed(&validators);
         let (wake_tx, wake_rx) = mpsc::channel();
         let (heads, _) = broadcast::channel(256);
         let pool = Arc::new(DevPool {

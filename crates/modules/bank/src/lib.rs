@@ -259,13 +259,7 @@ pub trait BankWrite: StateWrite {
         logs: &mut Vec<Log>,
     ) -> Result<(), BankError> {
         self.require_minter(module, token)?;
-        let supply = self
-            .token_supply(token)
-            .checked_add(amount)
-            .ok_or(BankError::Overflow)?;
-        self.put_u256(state_key::token_supply(token), supply);
-        let balance = self.token_balance(token, to);
-        self.put_u256(state_key::token_balance(token, to), balance + amount);
+        increase_supply(self, token, to, amount)?;
         logs.push(transfer_log(*token, Address::ZERO, *to, amount));
         Ok(())
     }
@@ -281,14 +275,7 @@ pub trait BankWrite: StateWrite {
         if !self.is_token(token) {
             return Err(BankError::NotAToken(*token));
         }
-        let supply = self
-            .token_supply(token)
-            .checked_add(amount)
-            .ok_or(BankError::Overflow)?;
-        self.put_u256(state_key::token_supply(token), supply);
-        let balance = self.token_balance(token, to);
-        self.put_u256(state_key::token_balance(token, to), balance + amount);
-        Ok(())
+        increase_supply(self, token, to, amount)
     }
 
     fn require_minter(&self, module: &Address, token: &Address) -> Result<(), BankError> {
@@ -304,6 +291,24 @@ pub trait BankWrite: StateWrite {
 }
 
 impl<T: StateWrite + ?Sized> BankWrite for T {}
+
+/// Adds `amount` to a token's supply and to `to`'s balance; the callers decide who may.
+fn increase_supply<S: StateWrite + ?Sized>(
+    state: &mut S,
+    token: &Address,
+    to: &Address,
+    amount: U256,
+) -> Result<(), BankError> {
+    let supply = state
+        .token_supply(token)
+        .checked_add(amount)
+        .ok_or(BankError::Overflow)?;
+    state.put_u256(state_key::token_supply(token), supply);
+    // Cannot overflow: the balance is part of the supply just checked.
+    let balance = state.token_balance(token, to);
+    state.put_u256(state_key::token_balance(token, to), balance + amount);
+    Ok(())
+}
 
 pub(crate) fn transfer_log(token: Address, from: Address, to: Address, value: U256) -> Log {
     Log {
