@@ -128,7 +128,7 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
                 "txs": count, "senders": senders, "block_size": block_size,
                 "ecrecover_one_core_per_s": one_core.round(), "ecrecover_all_cores_per_s": all_cores.round(),
                 "end_to_end_tx_per_s": end_to_end.round(), "serial_tx_per_s": serial_rate.round(), "ratio_to_all_core_ecrecover": (ratio * 1000.0).round() / 1000.0,
-                "threads": rayon::current_num_threads(),
+                "threads": rayon::current_num_threads(), "app_hash": root.to_string(),
             })
         );
     } else {
