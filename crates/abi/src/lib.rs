@@ -13,6 +13,11 @@ alloy_sol_types::sol!(
     "../../contracts/ISheafTokenFactory.sol"
 );
 
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/IUniswapV2Pair.sol"
+);
+
 /// Fixed addresses of the system modules. `eth_getCode` answers a one-byte stub at each, so
 /// wallets treat calls to them as contract interactions.
 pub mod system {
@@ -20,6 +25,9 @@ pub mod system {
 
     /// The bank module's token factory.
     pub const TOKEN_FACTORY: Address = address!("5eaf000000000000000000000000000000000001");
+
+    /// The amm module's Uniswap V2 factory: it creates pools and mints and burns their LP tokens.
+    pub const UNISWAP_V2_FACTORY: Address = address!("5eaf000000000000000000000000000000000002");
 
     /// Every system address by the name `sheaf_systemAddresses` reports it under.
     pub const ALL: &[(&str, Address)] = &[("tokenFactory", TOKEN_FACTORY)];

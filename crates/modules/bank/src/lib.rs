@@ -278,6 +278,33 @@ pub trait BankWrite: StateWrite {
         increase_supply(self, token, to, amount)
     }
 
+    /// Burns a module-owned token from `from`. Only the token's minter module may.
+    fn burn_token(
+        &mut self,
+        module: &Address,
+        token: &Address,
+        from: &Address,
+        amount: U256,
+        logs: &mut Vec<Log>,
+    ) -> Result<(), Revert> {
+        self.require_minter(module, token)
+            .map_err(|e| Revert::reason(e.to_string()))?;
+        let balance = self.token_balance(token, from);
+        if balance < amount {
+            return Err(Revert::custom(IERC20::ERC20InsufficientBalance {
+                sender: *from,
+                balance,
+                needed: amount,
+            }));
+        }
+        self.put_u256(state_key::token_balance(token, from), balance - amount);
+        // Cannot underflow: the supply includes this balance.
+        let supply = self.token_supply(token);
+        self.put_u256(state_key::token_supply(token), supply - amount);
+        logs.push(transfer_log(*token, *from, Address::ZERO, amount));
+        Ok(())
+    }
+
     fn require_minter(&self, module: &Address, token: &Address) -> Result<(), BankError> {
         let meta = self.token_meta(token).ok_or(BankError::NotAToken(*token))?;
         if meta.minter == Address::ZERO || meta.minter != *module {

@@ -1,0 +1,194 @@
+//! # amm
+//!
+//! Constant-product pools with exactly Uniswap V2's integer math (Uniswap/v2-core
+//! `contracts/UniswapV2Pair.sol`). A pool's tokens are its bank balances at the pool's address;
+//! like V2's pair, it works by balance difference: tokens are moved to the pool first, then
+//! `mint`, `burn` or `swap` reads how much arrived. The LP token is an ERC-20 at the same address,
+//! minted and burned only by this module.
+//!
+//! Invariants, checked by the tests after every operation: reserves equal the pool's token
+//! holdings (until someone donates; `skim`/`sync` reconcile), `k = reserve0 * reserve1` never
+//! falls in a swap, and LP supply only changes through `mint`, `burn` and the protocol fee.
+//!
+//! Still to build (issue 3): the Factory and Router02 call surfaces, WETH, RPC and CLI.
+
+pub mod math;
+mod pair;
+pub mod state_key;
+
+use alloy_primitives::{Address, B256, Log, U256, keccak256};
+use alloy_sol_types::SolValue;
+use sheaf_abi::system::UNISWAP_V2_FACTORY;
+use sheaf_bank::{BankRead, BankWrite, TokenMeta};
+use sheaf_module_api::Revert;
+use sheaf_state::{StateRead, StateReadExt, StateWrite, StateWriteExt};
+
+pub use pair::{MINIMUM_LIQUIDITY, burn, mint, skim, swap, sync};
+
+/// A pool's bookkeeping (what UniswapV2Pair keeps in storage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pool {
+    pub token0: Address,
+    pub token1: Address,
+    pub reserve0: U256,
+    pub reserve1: U256,
+    /// `block.timestamp mod 2^32` of the last reserve update.
+    pub block_timestamp_last: u32,
+    pub price0_cumulative_last: U256,
+    pub price1_cumulative_last: U256,
+    /// `reserve0 * reserve1` after the last liquidity event while the protocol fee is on.
+    pub k_last: U256,
+}
+
+impl Pool {
+    fn encode(&self) -> Vec<u8> {
+        (
+            self.token0,
+            self.token1,
+            self.reserve0,
+            self.reserve1,
+            U256::from(self.block_timestamp_last),
+            self.price0_cumulative_last,
+            self.price1_cumulative_last,
+            self.k_last,
+        )
+            .abi_encode_params()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        type Fields = (Address, Address, U256, U256, U256, U256, U256, U256);
+        let (token0, token1, reserve0, reserve1, ts, p0, p1, k_last) =
+            <Fields>::abi_decode_params(bytes).ok()?;
+        Some(Pool {
+            token0,
+            token1,
+            reserve0,
+            reserve1,
+            block_timestamp_last: u32::try_from(ts).ok()?,
+            price0_cumulative_last: p0,
+            price1_cumulative_last: p1,
+            k_last,
+        })
+    }
+}
+
+/// Orders two tokens as Uniswap does (by address), refusing identical or zero addresses.
+pub fn sort_tokens(a: Address, b: Address) -> Result<(Address, Address), Revert> {
+    if a == b {
+        return Err(Revert::reason("UniswapV2: IDENTICAL_ADDRESSES"));
+    }
+    let (token0, token1) = if a < b { (a, b) } else { (b, a) };
+    if token0 == Address::ZERO {
+        return Err(Revert::reason("UniswapV2: ZERO_ADDRESS"));
+    }
+    Ok((token0, token1))
+}
+
+/// The pool address for a token pair, fixed before the pool exists: a CREATE2-style address of the
+/// factory, salted with the sorted pair (as Uniswap's `pairFor`), so clients can compute it.
+pub fn pair_address(token0: Address, token1: Address) -> Address {
+    let salt = keccak256([token0.as_slice(), token1.as_slice()].concat());
+    UNISWAP_V2_FACTORY.create2(salt, keccak256(b"sheaf amm pool v1"))
+}
+
+/// Reads of amm state.
+pub trait AmmRead: StateRead {
+    fn pool(&self, pair: &Address) -> Option<Pool> {
+        self.get_raw(&state_key::pool(pair))
+            .and_then(|bytes| Pool::decode(&bytes))
+    }
+
+    fn get_pair(&self, a: &Address, b: &Address) -> Option<Address> {
+        let (token0, token1) = sort_tokens(*a, *b).ok()?;
+        let pair = pair_address(token0, token1);
+        self.pool(&pair).map(|_| pair)
+    }
+
+    fn all_pairs_length(&self) -> u64 {
+        self.get_u64(&state_key::pair_count())
+    }
+
+    fn pair_at(&self, index: u64) -> Option<Address> {
+        self.get_raw(&state_key::pair_at(index))
+            .map(|bytes| Address::from_slice(&bytes))
+    }
+
+    /// Where the protocol fee goes; zero means the fee is off.
+    fn fee_to(&self) -> Address {
+        self.get_raw(&state_key::fee_to())
+            .map(|b| Address::from_slice(&b))
+            .unwrap_or_default()
+    }
+}
+
+impl<T: StateRead + ?Sized> AmmRead for T {}
+
+pub(crate) fn put_pool<S: StateWrite + ?Sized>(state: &mut S, pair: &Address, pool: &Pool) {
+    state.put_raw(state_key::pool(pair), pool.encode());
+}
+
+/// Sets the protocol-fee recipient (governance's call to make; zero turns the fee off).
+pub fn set_fee_to<S: StateWrite>(state: &mut S, fee_to: Address) {
+    if fee_to == Address::ZERO {
+        state.delete(state_key::fee_to());
+    } else {
+        state.put_raw(state_key::fee_to(), fee_to.to_vec());
+    }
+}
+
+/// Creates the pool for two existing tokens and its LP token. Returns the pool's address.
+pub fn create_pair<S: StateWrite>(
+    state: &mut S,
+    a: Address,
+    b: Address,
+    logs: &mut Vec<Log>,
+) -> Result<Address, Revert> {
+    let (token0, token1) = sort_tokens(a, b)?;
+    for token in [token0, token1] {
+        if !state.is_token(&token) {
+            return Err(Revert::reason(format!("UniswapV2: {token} is not a token")));
+        }
+    }
+    let pair = pair_address(token0, token1);
+    if state.pool(&pair).is_some() {
+        return Err(Revert::reason("UniswapV2: PAIR_EXISTS"));
+    }
+    let pool = Pool {
+        token0,
+        token1,
+        reserve0: U256::ZERO,
+        reserve1: U256::ZERO,
+        block_timestamp_last: 0,
+        price0_cumulative_last: U256::ZERO,
+        price1_cumulative_last: U256::ZERO,
+        k_last: U256::ZERO,
+    };
+    put_pool(state, &pair, &pool);
+    let index = state.all_pairs_length();
+    state.put_raw(state_key::pair_at(index), pair.to_vec());
+    state.put_u64(state_key::pair_count(), index + 1);
+    let meta = TokenMeta {
+        name: "Sheaf V2 LP".into(),
+        symbol: "SHF-V2".into(),
+        decimals: 18,
+        minter: UNISWAP_V2_FACTORY,
+    };
+    state.create_token(pair, meta, &Address::ZERO, U256::ZERO, logs);
+    logs.push(pair_created_log(token0, token1, pair, index + 1));
+    Ok(pair)
+}
+
+/// `PairCreated(address indexed token0, address indexed token1, address pair, uint)`, as
+/// Uniswap/v2-core's IUniswapV2Factory declares it.
+fn pair_created_log(token0: Address, token1: Address, pair: Address, length: u64) -> Log {
+    let signature = keccak256("PairCreated(address,address,address,uint256)");
+    Log::new_unchecked(
+        UNISWAP_V2_FACTORY,
+        vec![
+            signature,
+            B256::left_padding_from(token0.as_slice()),
+            B256::left_padding_from(token1.as_slice()),
+        ],
+        (pair, U256::from(length)).abi_encode_params().into(),
+    )
+}
