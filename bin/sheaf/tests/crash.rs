@@ -212,9 +212,22 @@ fn survives_sigkill_while_transactions_stream() {
 
     // Replay every receipt: balances must match, and total ETH must be genesis minus burned fees.
     let mut expected: BTreeMap<Address, U256> = BTreeMap::new();
-    for (address, _) in DEV_KEYS {
-        expected.insert(address, U256::from(10_000u64) * ETHER);
+    // Genesis balances as block 0 reports them (the dev genesis pool holds some ETH as WETH).
+    for address in DEV_KEYS
+        .iter()
+        .map(|(a, _)| *a)
+        .chain([sheaf_abi::system::WETH])
+    {
+        let balance =
+            call(&node.url, "eth_getBalance", json!([address, "0x0"])).expect("genesis balance");
+        expected.insert(address, quantity(&balance));
     }
+    let genesis_total: U256 = expected.values().copied().sum();
+    assert_eq!(
+        genesis_total,
+        U256::from(100_000u64) * ETHER,
+        "the dev genesis mints 100,000 ETH"
+    );
     let mut burned = U256::ZERO;
     let mut transactions = 0;
     for number in 1..=head {

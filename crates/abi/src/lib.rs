@@ -18,6 +18,21 @@ alloy_sol_types::sol!(
     "../../contracts/IUniswapV2Pair.sol"
 );
 
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/IUniswapV2Factory.sol"
+);
+
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/IUniswapV2Router02.sol"
+);
+
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/IWETH9.sol"
+);
+
 /// Fixed addresses of the system modules. `eth_getCode` answers a one-byte stub at each, so
 /// wallets treat calls to them as contract interactions.
 pub mod system {
@@ -29,8 +44,19 @@ pub mod system {
     /// The amm module's Uniswap V2 factory: it creates pools and mints and burns their LP tokens.
     pub const UNISWAP_V2_FACTORY: Address = address!("5eaf000000000000000000000000000000000002");
 
+    /// The amm module's Uniswap V2 Router02.
+    pub const UNISWAP_V2_ROUTER: Address = address!("5eaf000000000000000000000000000000000003");
+
+    /// Wrapped ETH (WETH9-compatible), the pool token for ETH pairs.
+    pub const WETH: Address = address!("5eaf000000000000000000000000000000000004");
+
     /// Every system address by the name `sheaf_systemAddresses` reports it under.
-    pub const ALL: &[(&str, Address)] = &[("tokenFactory", TOKEN_FACTORY)];
+    pub const ALL: &[(&str, Address)] = &[
+        ("tokenFactory", TOKEN_FACTORY),
+        ("uniswapV2Factory", UNISWAP_V2_FACTORY),
+        ("uniswapV2Router02", UNISWAP_V2_ROUTER),
+        ("WETH", WETH),
+    ];
 
     pub fn is_system(addr: &Address) -> bool {
         ALL.iter().any(|(_, a)| a == addr)

@@ -2,7 +2,8 @@
 //! overlay, then fees. Also the read-only call path behind `eth_call` and `eth_estimateGas`.
 
 use alloy_primitives::{Address, Bytes, Log, U256};
-use sheaf_abi::system::{self, TOKEN_FACTORY};
+use sheaf_abi::system::{self, TOKEN_FACTORY, UNISWAP_V2_FACTORY, UNISWAP_V2_ROUTER, WETH};
+use sheaf_amm::{AmmRead, calls as amm_calls, router as amm_router, weth};
 use sheaf_bank::{BankRead, BankWrite};
 use sheaf_module_api::{BlockContext, CallEnv, Revert, intrinsic_gas};
 use sheaf_state::{Delta, StateRead, StateWrite};
@@ -39,6 +40,14 @@ pub enum InvalidTx {
 pub fn call_gas<S: StateRead>(state: &S, to: &Address, data: &[u8]) -> u64 {
     if *to == TOKEN_FACTORY {
         sheaf_bank::gas_for_factory_call(data)
+    } else if *to == UNISWAP_V2_FACTORY {
+        amm_calls::factory_gas(data)
+    } else if *to == UNISWAP_V2_ROUTER {
+        amm_router::gas(data)
+    } else if *to == WETH {
+        weth::gas(data)
+    } else if amm_calls::is_pair_call(data) && state.pool(to).is_some() {
+        amm_calls::pair_gas(data)
     } else if state.is_token(to) {
         sheaf_bank::gas_for_token_call(data)
     } else {
@@ -56,6 +65,17 @@ pub fn dispatch<S: StateWrite>(
 ) -> Result<Bytes, Revert> {
     if env.to == TOKEN_FACTORY {
         sheaf_bank::call_factory(state, env, data, logs)
+    } else if env.to == UNISWAP_V2_FACTORY {
+        amm_calls::call_factory(state, env, data, logs)
+    } else if env.to == UNISWAP_V2_ROUTER {
+        amm_router::call(state, env, data, logs)
+    } else if env.to == WETH {
+        match weth::call(state, env, data, logs) {
+            Some(result) => result,
+            None => sheaf_bank::call_token(state, env, data, logs),
+        }
+    } else if amm_calls::is_pair_call(data) && state.pool(&env.to).is_some() {
+        amm_calls::call_pair(state, env, data, logs)
     } else if state.is_token(&env.to) {
         sheaf_bank::call_token(state, env, data, logs)
     } else if system::is_system(&env.to) {

@@ -17,7 +17,23 @@ pub struct Genesis {
     pub accounts: Vec<GenesisAccount>,
     #[serde(default)]
     pub tokens: Vec<GenesisToken>,
+    /// Pools seeded at genesis, after the tokens.
+    #[serde(default)]
+    pub pools: Vec<GenesisPool>,
     pub validators: Vec<GenesisValidator>,
+}
+
+/// A Uniswap-V2 pool with initial liquidity, paid by `provider`, who receives the LP tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GenesisPool {
+    /// A genesis token's symbol, or "ETH" (held by the pool as WETH).
+    pub token_a: String,
+    pub token_b: String,
+    /// Base units (wei for ETH).
+    pub amount_a: U256,
+    pub amount_b: U256,
+    pub provider: Address,
 }
 
 /// Chain-wide parameters of the fee market.
@@ -159,11 +175,17 @@ impl Genesis {
                 balance: amount,
             }]
         };
+        // Account 0 also seeds the ETH/DAI pool, so it starts with more DAI.
         let dai_for_everyone = DEV_KEYS
             .iter()
-            .map(|(address, _)| GenesisAccount {
+            .enumerate()
+            .map(|(i, (address, _))| GenesisAccount {
                 address: *address,
-                balance: ether(100_000),
+                balance: if i == 0 {
+                    ether(1_000_000)
+                } else {
+                    ether(100_000)
+                },
             })
             .collect();
         Genesis {
@@ -191,6 +213,14 @@ impl Genesis {
                     balances: dai_for_everyone,
                 },
             ],
+            // 100 ETH against 300,000 DAI: 3,000 DAI per ETH.
+            pools: vec![GenesisPool {
+                token_a: "ETH".into(),
+                token_b: "DAI".into(),
+                amount_a: ether(100),
+                amount_b: ether(300_000),
+                provider: DEV_KEYS[0].0,
+            }],
             validators: vec![GenesisValidator {
                 name: "dev".into(),
                 pub_key: DEV_VALIDATOR_KEY,

@@ -345,6 +345,43 @@ pub fn pending_base_fee<S: StateRead>(state: &S) -> u64 {
     state.get_u64(&state_key::base_fee())
 }
 
+/// Creates a genesis pool and mints its first liquidity to the provider.
+fn seed_pool<S: StateWrite>(
+    state: &mut S,
+    pool: &genesis::GenesisPool,
+    by_symbol: &std::collections::BTreeMap<String, Address>,
+    block: &BlockContext,
+) -> Result<(), sheaf_module_api::Revert> {
+    let resolve = |symbol: &str| -> Result<Address, sheaf_module_api::Revert> {
+        if symbol == "ETH" {
+            return Ok(sheaf_abi::system::WETH);
+        }
+        by_symbol
+            .get(symbol)
+            .copied()
+            .ok_or_else(|| sheaf_module_api::Revert::reason(format!("no genesis token {symbol}")))
+    };
+    let (a, b) = (resolve(&pool.token_a)?, resolve(&pool.token_b)?);
+    let mut logs = vec![];
+    let pair = sheaf_amm::create_pair(state, a, b, &mut logs)?;
+    for (token, amount) in [(a, pool.amount_a), (b, pool.amount_b)] {
+        if token == sheaf_abi::system::WETH {
+            sheaf_amm::weth::wrap(state, &pool.provider, &pair, amount, &mut logs)?;
+        } else {
+            state.transfer_token(&token, &pool.provider, &pair, amount, &mut logs)?;
+        }
+    }
+    sheaf_amm::mint(
+        state,
+        block,
+        &pool.provider,
+        &pair,
+        &pool.provider,
+        &mut logs,
+    )?;
+    Ok(())
+}
+
 /// The tokens genesis created, in order.
 pub fn genesis_tokens<S: StateRead>(state: &S) -> Vec<Address> {
     let count = state.get_u64(&state_key::genesis_token_count());
@@ -385,6 +422,7 @@ impl Application for SheafApp {
                 .map_err(|e| AppError::Genesis(e.to_string()))?;
         }
         let mut logs = vec![];
+        let mut by_symbol = std::collections::BTreeMap::new();
         for token in &genesis.tokens {
             let creator = token
                 .balances
@@ -410,6 +448,19 @@ impl Application for SheafApp {
                     .genesis_mint_token(&address, &holder.address, holder.balance)
                     .map_err(|e| AppError::Genesis(format!("token {}: {e}", token.symbol)))?;
             }
+            by_symbol.insert(token.symbol.clone(), address);
+        }
+        sheaf_amm::weth::init_genesis(&mut state);
+        let genesis_block = BlockContext {
+            height: 0,
+            timestamp: genesis.genesis_time,
+            proposer: Address::ZERO,
+            base_fee: 0,
+        };
+        for pool in &genesis.pools {
+            seed_pool(&mut state, pool, &by_symbol, &genesis_block).map_err(|e| {
+                AppError::Genesis(format!("pool {}/{}: {e}", pool.token_a, pool.token_b))
+            })?;
         }
 
         state.put_u64(

@@ -47,6 +47,7 @@ fn all_eth(node: &TestNode) -> U256 {
     DEV_KEYS.iter().map(|(a, _)| s.eth_balance(a)).sum::<U256>()
         + s.eth_balance(&DEV_FEE_RECIPIENT)
         + s.eth_balance(&address!("00000000000000000000000000000000000000b0"))
+        + s.eth_balance(&sheaf_abi::system::WETH)
 }
 
 #[test]
@@ -55,7 +56,7 @@ fn transfer_pays_base_fee_and_tip_and_conserves_eth() {
     let supply0 = node.snapshot().eth_supply();
     assert_eq!(supply0, U256::from(100_000u64) * ETHER);
     let base_fee = sheaf_app::pending_base_fee(&node.snapshot());
-    let (alice, bob) = (dev(0), address!("00000000000000000000000000000000000000b0"));
+    let (alice, bob) = (dev(1), address!("00000000000000000000000000000000000000b0"));
 
     let response = node.produce_block(vec![send(&alice, 0, bob, ETHER, vec![], 21_000)]);
     assert!(matches!(

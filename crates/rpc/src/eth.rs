@@ -369,16 +369,16 @@ impl EthApi {
         Ok(found)
     }
 
-    /// Every system address and every genesis token, by name.
-    pub fn system_addresses(&self) -> RpcResult<BTreeMap<String, Address>> {
+    /// Every system address and every genesis token, by name, EIP-55 checksummed.
+    pub fn system_addresses(&self) -> RpcResult<BTreeMap<String, String>> {
         let snapshot = self.snapshot(None)?;
-        let mut out: BTreeMap<String, Address> = sheaf_abi::system::ALL
+        let mut out: BTreeMap<String, String> = sheaf_abi::system::ALL
             .iter()
-            .map(|(name, a)| (name.to_string(), *a))
+            .map(|(name, a)| (name.to_string(), a.to_checksum(None)))
             .collect();
         for token in sheaf_app::genesis_tokens(&snapshot) {
             if let Some(meta) = snapshot.token_meta(&token) {
-                out.insert(meta.symbol, token);
+                out.insert(meta.symbol, token.to_checksum(None));
             }
         }
         Ok(out)

@@ -10,11 +10,15 @@
 //! holdings (until someone donates; `skim`/`sync` reconcile), `k = reserve0 * reserve1` never
 //! falls in a swap, and LP supply only changes through `mint`, `burn` and the protocol fee.
 //!
-//! Still to build (issue 3): the Factory and Router02 call surfaces, WETH, RPC and CLI.
+//! The Factory, Pair and Router02 ABIs are Uniswap V2's, unchanged (`calls`, `router`); ETH pairs
+//! hold WETH (`weth`), which the router wraps and unwraps.
 
+pub mod calls;
 pub mod math;
 mod pair;
+pub mod router;
 pub mod state_key;
+pub mod weth;
 
 use alloy_primitives::{Address, B256, Log, U256, keccak256};
 use alloy_sol_types::SolValue;

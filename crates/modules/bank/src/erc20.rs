@@ -86,36 +86,12 @@ pub fn call_token<S: StateWrite>(
             IERC20::approveCall::abi_encode_returns(&true)
         }
         IERC20Calls::transferFrom(call) => {
-            spend_allowance(state, &token, &call.from, &env.caller, call.value)?;
+            state.spend_allowance(&token, &call.from, &env.caller, call.value)?;
             state.transfer_token(&token, &call.from, &call.to, call.value, logs)?;
             IERC20::transferFromCall::abi_encode_returns(&true)
         }
     };
     Ok(output.into())
-}
-
-/// Lowers `owner`'s allowance to `spender` by `amount`. As in OpenZeppelin's ERC20, an allowance
-/// of `type(uint256).max` is unlimited and never decreases.
-fn spend_allowance<S: StateWrite>(
-    state: &mut S,
-    token: &Address,
-    owner: &Address,
-    spender: &Address,
-    amount: U256,
-) -> Result<(), Revert> {
-    let allowance = state.allowance(token, owner, spender);
-    if allowance == U256::MAX {
-        return Ok(());
-    }
-    if allowance < amount {
-        return Err(Revert::custom(IERC20::ERC20InsufficientAllowance {
-            spender: *spender,
-            allowance,
-            needed: amount,
-        }));
-    }
-    state.set_allowance(token, owner, spender, allowance - amount);
-    Ok(())
 }
 
 /// The address the factory gives its `index`-th token: the CREATE address of the factory at

@@ -245,6 +245,44 @@ pub trait BankWrite: StateWrite {
         Ok(())
     }
 
+    /// Lowers `owner`'s allowance to `spender` by `amount`. As in OpenZeppelin's ERC20, an
+    /// allowance of `type(uint256).max` is unlimited and never decreases.
+    fn spend_allowance(
+        &mut self,
+        token: &Address,
+        owner: &Address,
+        spender: &Address,
+        amount: U256,
+    ) -> Result<(), Revert> {
+        let allowance = self.allowance(token, owner, spender);
+        if allowance == U256::MAX {
+            return Ok(());
+        }
+        if allowance < amount {
+            return Err(Revert::custom(IERC20::ERC20InsufficientAllowance {
+                spender: *spender,
+                allowance,
+                needed: amount,
+            }));
+        }
+        self.set_allowance(token, owner, spender, allowance - amount);
+        Ok(())
+    }
+
+    /// ERC-20 `transferFrom`: `spender` moves `owner`'s tokens within its allowance.
+    fn transfer_from(
+        &mut self,
+        token: &Address,
+        owner: &Address,
+        spender: &Address,
+        to: &Address,
+        amount: U256,
+        logs: &mut Vec<Log>,
+    ) -> Result<(), Revert> {
+        self.spend_allowance(token, owner, spender, amount)?;
+        self.transfer_token(token, owner, to, amount, logs)
+    }
+
     fn set_allowance(&mut self, token: &Address, owner: &Address, spender: &Address, amount: U256) {
         self.put_u256(state_key::allowance(token, owner, spender), amount);
     }
