@@ -4,6 +4,7 @@ mod bench;
 mod client;
 mod keys;
 mod node;
+mod pool;
 mod wallet;
 
 use std::path::PathBuf;
@@ -54,6 +55,15 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Liquidity pools (Uniswap V2): list, show, create, add, remove.
+    Pool {
+        #[command(subcommand)]
+        command: pool::PoolCommand,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Swap through the Uniswap V2 router: `sheaf swap --from dev1 --sell "1 ETH" --buy DAI`.
+    Swap(pool::SwapArgs),
     /// Read chain state.
     Query {
         #[command(subcommand)]
@@ -183,6 +193,8 @@ fn main() {
         Command::Tx { command, common } => run_tx(command, &common),
         Command::Token { command, common } => run_token(command, &common),
         Command::Query { command, common } => run_query(command, &common),
+        Command::Pool { command, common } => pool::run(command, &common),
+        Command::Swap(args) => pool::run_swap(args),
         Command::Bench { command } => bench::run(command),
     };
     if let Err(error) = result {

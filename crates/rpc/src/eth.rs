@@ -385,6 +385,147 @@ impl EthApi {
     }
 }
 
+/// One pool as `sheaf_pools` reports it. Amounts are base units as decimal strings; values are in
+/// the quote token's base units (absent when no pool prices a token in the quote token).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolView {
+    pub address: String,
+    pub token0: String,
+    pub token1: String,
+    pub symbol0: String,
+    pub symbol1: String,
+    pub reserve0: String,
+    pub reserve1: String,
+    pub total_supply: String,
+    pub quote_token: String,
+    pub tvl: Option<String>,
+    pub volume_24h: Option<String>,
+    pub fees_24h: Option<String>,
+    /// Annualised fee income over TVL, in basis points (fees_24h * 365 / tvl).
+    pub fee_apr_bps: Option<String>,
+    /// Seconds of history the 24h figures cover (less than a day if the scan hit its bound).
+    pub window_seconds: u64,
+}
+
+/// Blocks `sheaf_pools` scans for swap events. A proper volume index is still to do.
+pub const MAX_VOLUME_SCAN_BLOCKS: u64 = 20_000;
+
+impl EthApi {
+    /// Every pool with reserves, TVL in `quote`, 24h volume, fees and fee APR from Swap events.
+    pub fn pools(&self, quote: Option<String>) -> RpcResult<Vec<PoolView>> {
+        use sheaf_amm::AmmRead;
+        let snapshot = self.snapshot(None)?;
+        let quote = match quote {
+            None => sheaf_app::genesis_tokens(&snapshot)
+                .into_iter()
+                .find(|t| snapshot.token_meta(t).is_some_and(|m| m.symbol == "DAI"))
+                .unwrap_or(sheaf_abi::system::WETH),
+            Some(q) if q.starts_with("0x") => q
+                .parse()
+                .map_err(|_| RpcError::params("quote is not an address"))?,
+            Some(symbol) => self
+                .system_addresses()?
+                .get(&symbol)
+                .and_then(|a| a.parse().ok())
+                .ok_or_else(|| RpcError::params(format!("unknown quote token {symbol}")))?,
+        };
+        // Spot value of `amount` of `token` in the quote token, through a direct pool.
+        let value = |token: Address, amount: U256| -> Option<U256> {
+            if token == quote {
+                return Some(amount);
+            }
+            let pair = snapshot.get_pair(&token, &quote)?;
+            let pool = snapshot.pool(&pair)?;
+            let (r_token, r_quote) = if pool.token0 == token {
+                (pool.reserve0, pool.reserve1)
+            } else {
+                (pool.reserve1, pool.reserve0)
+            };
+            if r_token.is_zero() {
+                return None;
+            }
+            sheaf_primitives::math::mul_div_down(amount, r_quote, r_token).ok()
+        };
+
+        let latest = self.latest()?;
+        let head = self
+            .stored_block(latest)?
+            .ok_or_else(|| RpcError::server("missing head"))?;
+        let since = head.header.timestamp.saturating_sub(86_400);
+        let mut volumes: BTreeMap<Address, (U256, U256)> = BTreeMap::new();
+        let mut oldest = head.header.timestamp;
+        let swap_topic =
+            alloy_primitives::keccak256("Swap(address,uint256,uint256,uint256,uint256,address)");
+        for number in (latest.saturating_sub(MAX_VOLUME_SCAN_BLOCKS - 1)..=latest).rev() {
+            let Some(block) = self.stored_block(number)? else {
+                break;
+            };
+            if block.header.timestamp < since {
+                break;
+            }
+            oldest = block.header.timestamp;
+            for receipt in &block.receipts {
+                for log in &receipt.logs {
+                    if log.topics().first() == Some(&swap_topic) {
+                        let words: Vec<U256> =
+                            log.data.data.chunks(32).map(U256::from_be_slice).collect();
+                        if let [in0, in1, ..] = words[..] {
+                            let entry = volumes.entry(log.address).or_default();
+                            entry.0 += in0;
+                            entry.1 += in1;
+                        }
+                    }
+                }
+            }
+        }
+
+        let symbol = |t: &Address| snapshot.token_meta(t).map(|m| m.symbol).unwrap_or_default();
+        let mut out = vec![];
+        for index in 0..snapshot.all_pairs_length() {
+            let Some(pair) = snapshot.pair_at(index) else {
+                continue;
+            };
+            let Some(pool) = snapshot.pool(&pair) else {
+                continue;
+            };
+            let tvl = value(pool.token0, pool.reserve0)
+                .zip(value(pool.token1, pool.reserve1))
+                .map(|(a, b)| a + b);
+            let (in0, in1) = volumes.get(&pair).copied().unwrap_or_default();
+            let volume = value(pool.token0, in0)
+                .zip(value(pool.token1, in1))
+                .map(|(a, b)| a + b);
+            // The 0.3% LP fee is taken on the input side.
+            let fees = volume.map(|v| v * U256::from(3) / U256::from(1000));
+            let apr = fees.zip(tvl).and_then(|(f, t)| {
+                if t.is_zero() {
+                    None
+                } else {
+                    Some(f * U256::from(365u64 * 10_000) / t)
+                }
+            });
+            out.push(PoolView {
+                address: pair.to_checksum(None),
+                token0: pool.token0.to_checksum(None),
+                token1: pool.token1.to_checksum(None),
+                symbol0: symbol(&pool.token0),
+                symbol1: symbol(&pool.token1),
+                reserve0: pool.reserve0.to_string(),
+                reserve1: pool.reserve1.to_string(),
+                total_supply: snapshot.token_supply(&pair).to_string(),
+                quote_token: quote.to_checksum(None),
+                tvl: tvl.map(|v| v.to_string()),
+                volume_24h: volume.map(|v| v.to_string()),
+                fees_24h: fees.map(|v| v.to_string()),
+                fee_apr_bps: apr.map(|v| v.to_string()),
+                window_seconds: head.header.timestamp - oldest,
+            });
+        }
+        Ok(out)
+    }
+}
+
 /// Tips paid in a block at each percentile of gas used, as geth computes `reward`.
 fn block_rewards(block: &StoredBlock, base_fee: u64, percentiles: &[f64]) -> Vec<u128> {
     let mut tips: Vec<(u128, u64)> = block

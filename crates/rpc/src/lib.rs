@@ -184,6 +184,9 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
     register(&mut m, "sheaf_systemAddresses", |api, _| {
         api.system_addresses()
     });
+    register(&mut m, "sheaf_pools", |api, p| {
+        api.pools(Args::new(p).optional()?)
+    });
 
     if let Some(heads) = heads {
         m.register_subscription(
