@@ -266,11 +266,15 @@ pub fn swap<S: StateWrite>(
     if amount0_in.is_zero() && amount1_in.is_zero() {
         return Err(revert("INSUFFICIENT_INPUT_AMOUNT"));
     }
+    // V2 checks k before `_update` refuses balances above uint112, relying on SafeMath to revert
+    // on overflow; do the same with checked math so a huge donation is an error, never a panic.
+    if balance0 > max_reserve() || balance1 > max_reserve() {
+        return Err(revert("OVERFLOW"));
+    }
     let thousand = U256::from(1000);
     let adjusted0 = balance0 * thousand - amount0_in * U256::from(3);
     let adjusted1 = balance1 * thousand - amount1_in * U256::from(3);
-    // Balances are below 2^112 after the transfer in (or `update` refuses them), so these
-    // products fit in 256 bits.
+    // Below 2^112 * 1000 each, so both products fit in 256 bits.
     if adjusted0 * adjusted1 < pool.reserve0 * pool.reserve1 * thousand * thousand {
         return Err(revert("K"));
     }

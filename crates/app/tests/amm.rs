@@ -1,0 +1,200 @@
+//! Router reverts as transactions: each is a failed receipt with a clear reason, and nothing
+//! changes except the sender's fee and nonce.
+
+use alloy_primitives::{Address, Bytes, U256};
+use alloy_sol_types::SolCall;
+use sheaf_abi::{IERC20, IUniswapV2Factory, IUniswapV2Router02 as R, system};
+use sheaf_amm::AmmRead;
+use sheaf_app::{Genesis, TxOutcome, genesis::DEV_KEYS, test_node::TestNode};
+use sheaf_bank::BankRead;
+use sheaf_primitives::{ETHER, GWEI};
+use sheaf_tx::sign::{Signer, eip1559};
+
+const CHAIN: u64 = 24239;
+const T0: u64 = 1_700_000_000;
+
+fn send(
+    node: &mut TestNode,
+    from: &Signer,
+    to: Address,
+    value: U256,
+    data: Vec<u8>,
+) -> (bool, String) {
+    let nonce = node.snapshot().nonce(&from.address);
+    let raw = from.sign_1559(eip1559(
+        CHAIN,
+        nonce,
+        to,
+        value,
+        Bytes::from(data),
+        1_000_000,
+        10 * GWEI as u128,
+        GWEI as u128,
+    ));
+    let response = node.produce_block(vec![raw]);
+    let TxOutcome::Executed { success, .. } = response.tx_results[0].clone() else {
+        panic!("not executed: {:?}", response.tx_results[0]);
+    };
+    let block = node
+        .app
+        .shared()
+        .chain()
+        .block(node.height())
+        .expect("read")
+        .expect("block");
+    (
+        success,
+        block.receipts[0].revert_reason.clone().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn router_reverts_change_nothing_but_fee_and_nonce() {
+    let mut node = TestNode::new(&Genesis::dev(T0));
+    let user = Signer::new(DEV_KEYS[6].1).expect("key");
+    let s = node.snapshot();
+    let (shf, gov, dai) = (
+        s.token_at(0).expect("SHF"),
+        s.token_at(1).expect("GOV"),
+        s.token_at(2).expect("DAI"),
+    );
+    drop(s);
+    let deadline = U256::from(T0 + 3600);
+    let one = U256::from(1u64) * ETHER;
+    let router = system::UNISWAP_V2_ROUTER;
+
+    let cases: Vec<(&str, Address, U256, Vec<u8>, &str)> = vec![
+        (
+            "expired deadline",
+            router,
+            one,
+            R::swapExactETHForTokensCall {
+                amountOutMin: U256::ZERO,
+                path: vec![system::WETH, dai],
+                to: user.address,
+                deadline: U256::from(T0 - 1),
+            }
+            .abi_encode(),
+            "UniswapV2Router: EXPIRED",
+        ),
+        (
+            "slippage exceeded",
+            router,
+            one,
+            R::swapExactETHForTokensCall {
+                amountOutMin: U256::from(10_000u64) * ETHER,
+                path: vec![system::WETH, dai],
+                to: user.address,
+                deadline,
+            }
+            .abi_encode(),
+            "UniswapV2Router: INSUFFICIENT_OUTPUT_AMOUNT",
+        ),
+        (
+            "insufficient liquidity",
+            router,
+            U256::from(1_000u64) * ETHER,
+            R::swapETHForExactTokensCall {
+                amountOut: U256::from(300_000u64) * ETHER,
+                path: vec![system::WETH, dai],
+                to: user.address,
+                deadline,
+            }
+            .abi_encode(),
+            "UniswapV2Library: INSUFFICIENT_LIQUIDITY",
+        ),
+        (
+            "identical tokens",
+            system::UNISWAP_V2_FACTORY,
+            U256::ZERO,
+            IUniswapV2Factory::createPairCall {
+                tokenA: dai,
+                tokenB: dai,
+            }
+            .abi_encode(),
+            "UniswapV2: IDENTICAL_ADDRESSES",
+        ),
+        (
+            "unknown pair",
+            router,
+            U256::ZERO,
+            R::swapExactTokensForTokensCall {
+                amountIn: one,
+                amountOutMin: U256::ZERO,
+                path: vec![shf, gov],
+                to: user.address,
+                deadline,
+            }
+            .abi_encode(),
+            "UniswapV2Library: no pool",
+        ),
+        (
+            "insufficient allowance",
+            router,
+            U256::ZERO,
+            R::swapExactTokensForTokensCall {
+                amountIn: one,
+                amountOutMin: U256::ZERO,
+                path: vec![dai, system::WETH],
+                to: user.address,
+                deadline,
+            }
+            .abi_encode(),
+            "ERC20InsufficientAllowance",
+        ),
+    ];
+    for (name, to, value, data, reason) in cases {
+        let before = node.snapshot();
+        let (eth, dai_held, nonce) = (
+            before.eth_balance(&user.address),
+            before.token_balance(&dai, &user.address),
+            before.nonce(&user.address),
+        );
+        let pool = before
+            .get_pair(&dai, &system::WETH)
+            .expect("dev ETH/DAI pool");
+        let pool_dai = before.token_balance(&dai, &pool);
+        drop(before);
+        let (success, why) = send(&mut node, &user, to, value, data);
+        assert!(!success, "{name}: should revert");
+        assert!(why.contains(reason), "{name}: reason was {why:?}");
+        let after = node.snapshot();
+        assert_eq!(
+            after.nonce(&user.address),
+            nonce + 1,
+            "{name}: nonce bumped"
+        );
+        let fee = eth - after.eth_balance(&user.address);
+        assert!(
+            fee > U256::ZERO && fee < U256::from(GWEI) * U256::from(11_000_000u64),
+            "{name}: only the fee left ({fee})"
+        );
+        assert_eq!(
+            after.token_balance(&dai, &user.address),
+            dai_held,
+            "{name}: DAI untouched"
+        );
+        assert_eq!(
+            after.token_balance(&dai, &pool),
+            pool_dai,
+            "{name}: pool untouched"
+        );
+    }
+    // With an exact approval the same swap goes through.
+    let approve = IERC20::approveCall {
+        spender: router,
+        value: ETHER,
+    }
+    .abi_encode();
+    assert!(send(&mut node, &user, dai, U256::ZERO, approve).0);
+    let swap = R::swapExactTokensForETHCall {
+        amountIn: ETHER,
+        amountOutMin: U256::ZERO,
+        path: vec![dai, system::WETH],
+        to: user.address,
+        deadline,
+    }
+    .abi_encode();
+    let (ok, why) = send(&mut node, &user, router, U256::ZERO, swap);
+    assert!(ok, "{why}");
+}
