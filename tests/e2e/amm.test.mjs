@@ -2,7 +2,7 @@
 // of ETH for DAI through Router02, adding liquidity with an exact approval, removing it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicClient, createWalletClient, defineChain, http, parseAbi, parseEther } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, http, parseAbi, parseEther, parseEventLogs } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { startNode, rpc, DEV_KEYS } from './node.mjs';
 
@@ -14,8 +14,11 @@ const routerAbi = parseAbi([
   'function swapExactTokensForETH(uint amountIn, uint amountOutMin, address[] path, address to, uint deadline) returns (uint[] amounts)',
   'function addLiquidityETH(address token, uint amountTokenDesired, uint amountTokenMin, uint amountETHMin, address to, uint deadline) payable returns (uint amountToken, uint amountETH, uint liquidity)',
   'function removeLiquidityETH(address token, uint liquidity, uint amountTokenMin, uint amountETHMin, address to, uint deadline) returns (uint amountToken, uint amountETH)',
+  'function addLiquidity(address tokenA, address tokenB, uint amountADesired, uint amountBDesired, uint amountAMin, uint amountBMin, address to, uint deadline) returns (uint amountA, uint amountB, uint liquidity)',
+  'function removeLiquidity(address tokenA, address tokenB, uint liquidity, uint amountAMin, uint amountBMin, address to, uint deadline) returns (uint amountA, uint amountB)',
+  'function swapExactTokensForTokens(uint amountIn, uint amountOutMin, address[] path, address to, uint deadline) returns (uint[] amounts)',
 ]);
-const factoryAbi = parseAbi(['function getPair(address, address) view returns (address)', 'function allPairsLength() view returns (uint)']);
+const factoryAbi = parseAbi(['function getPair(address, address) view returns (address)', 'function allPairsLength() view returns (uint)', 'function createPair(address, address) returns (address)', 'event PairCreated(address indexed token0, address indexed token1, address pair, uint length)']);
 const pairAbi = parseAbi([
   'function getReserves() view returns (uint112 reserve0, uint112 reserve1, uint32 blockTimestampLast)',
   'function token0() view returns (address)',
@@ -96,4 +99,43 @@ test('add and remove ETH/DAI liquidity with an exact approval', async () => {
   await write({ address: a.uniswapV2Router02, abi: routerAbi, functionName: 'removeLiquidityETH', args: [a.DAI, lp, 0n, 0n, trader.address, deadline()] });
   assert.equal(await pub.readContract({ address: pair, abi: pairAbi, functionName: 'balanceOf', args: [trader.address] }), 0n);
   assert.equal(await pub.readContract({ address: pair, abi: pairAbi, functionName: 'totalSupply' }), supplyBefore);
+});
+
+test('create a token/token pool, add, swap with events matching the quote, remove', async () => {
+  const owner = privateKeyToAccount(DEV_KEYS[0]);
+  const w = createWalletClient({ chain: pub.chain, transport: http(node.url), account: owner });
+  const send = async (request) => {
+    const receipt = await pub.waitForTransactionReceipt({ hash: await w.writeContract(request) });
+    assert.equal(receipt.status, 'success');
+    return receipt;
+  };
+  const created = await send({ address: a.uniswapV2Factory, abi: factoryAbi, functionName: 'createPair', args: [a.SHF, a.DAI] });
+  const pairCreated = parseEventLogs({ abi: factoryAbi, logs: created.logs, eventName: 'PairCreated' });
+  assert.equal(pairCreated.length, 1);
+  const pair = pairCreated[0].args.pair;
+  assert.equal(await pub.readContract({ address: a.uniswapV2Factory, abi: factoryAbi, functionName: 'getPair', args: [a.DAI, a.SHF] }), pair);
+
+  for (const token of [a.SHF, a.DAI]) {
+    await send({ address: token, abi: erc20, functionName: 'approve', args: [a.uniswapV2Router02, parseEther('20000')] });
+  }
+  await send({ address: a.uniswapV2Router02, abi: routerAbi, functionName: 'addLiquidity', args: [a.SHF, a.DAI, parseEther('10000'), parseEther('5000'), 0n, 0n, owner.address, deadline()] });
+
+  const [, quoted] = await pub.readContract({ address: a.uniswapV2Router02, abi: routerAbi, functionName: 'getAmountsOut', args: [parseEther('100'), [a.SHF, a.DAI]] });
+  const daiBefore = await pub.readContract({ address: a.DAI, abi: erc20, functionName: 'balanceOf', args: [owner.address] });
+  const swapped = await send({ address: a.uniswapV2Router02, abi: routerAbi, functionName: 'swapExactTokensForTokens', args: [parseEther('100'), quoted, [a.SHF, a.DAI], owner.address, deadline()] });
+  const [event] = parseEventLogs({ abi: pairAbi, logs: swapped.logs, eventName: 'Swap' });
+  const shfIs0 = (await pub.readContract({ address: pair, abi: pairAbi, functionName: 'token0' })) === a.SHF;
+  assert.equal(shfIs0 ? event.args.amount0In : event.args.amount1In, parseEther('100'));
+  assert.equal(shfIs0 ? event.args.amount1Out : event.args.amount0Out, quoted, 'executed exactly what getAmountsOut quoted');
+  assert.equal(await pub.readContract({ address: a.DAI, abi: erc20, functionName: 'balanceOf', args: [owner.address] }), daiBefore + quoted);
+
+  const lp = await pub.readContract({ address: pair, abi: pairAbi, functionName: 'balanceOf', args: [owner.address] });
+  await send({ address: pair, abi: pairAbi, functionName: 'approve', args: [a.uniswapV2Router02, lp] });
+  await send({ address: a.uniswapV2Router02, abi: routerAbi, functionName: 'removeLiquidity', args: [a.SHF, a.DAI, lp, 0n, 0n, owner.address, deadline()] });
+  assert.equal(await pub.readContract({ address: pair, abi: pairAbi, functionName: 'totalSupply' }), 1000n, 'only the locked minimum remains');
+
+  const pools = (await rpc(node.url, 'sheaf_pools', ['DAI'])).result;
+  const listed = pools.find((p) => p.address === pair);
+  assert.ok(listed, 'sheaf_pools lists the new pool');
+  assert.ok(BigInt(listed.volume24h) > 0n, 'its swap counts as volume');
 });
