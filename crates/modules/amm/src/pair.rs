@@ -117,6 +117,16 @@ fn mint_fee<S: StateWrite>(
     Ok(fee_on)
 }
 
+/// While the protocol fee is on, remember `k` after each liquidity event: the next fee is 1/6 of
+/// the growth in sqrt(k) since then.
+fn record_k_last<S: StateWrite>(state: &mut S, pair: &Address, pool: &mut Pool, fee_on: bool) {
+    if fee_on {
+        // Reserves are below 2^112, so the product fits.
+        pool.k_last = pool.reserve0 * pool.reserve1;
+        put_pool(state, pair, pool);
+    }
+}
+
 /// Mints LP tokens to `to` for the tokens transferred to the pool since the last update.
 pub fn mint<S: StateWrite>(
     state: &mut S,
@@ -150,10 +160,7 @@ pub fn mint<S: StateWrite>(
     }
     mint_lp(state, pair, to, liquidity, logs)?;
     update(state, pair, &mut pool, balance0, balance1, block, logs)?;
-    if fee_on {
-        pool.k_last = pool.reserve0 * pool.reserve1;
-        put_pool(state, pair, &pool);
-    }
+    record_k_last(state, pair, &mut pool, fee_on);
     logs.push(Log {
         address: *pair,
         data: IUniswapV2Pair::Mint {
@@ -206,10 +213,7 @@ pub fn burn<S: StateWrite>(
     state.transfer_token(&pool.token1, pair, to, amount1, logs)?;
     let (balance0, balance1) = balances(state, pair, &pool);
     update(state, pair, &mut pool, balance0, balance1, block, logs)?;
-    if fee_on {
-        pool.k_last = pool.reserve0 * pool.reserve1;
-        put_pool(state, pair, &pool);
-    }
+    record_k_last(state, pair, &mut pool, fee_on);
     logs.push(Log {
         address: *pair,
         data: IUniswapV2Pair::Burn {

@@ -207,6 +207,81 @@ fn remove<S: StateWrite>(
     Ok((amount_a, amount_b))
 }
 
+/// How the trader pays for a swap: tokens under the router's allowance, or the ETH sent along.
+enum Pay {
+    Tokens,
+    Eth,
+}
+
+/// Where the output goes: tokens straight from the last pool, or unwrapped to ETH.
+enum Receive {
+    Tokens(Address),
+    Eth(Address),
+}
+
+fn min_out(amounts: &[U256], minimum: U256) -> Result<(), Revert> {
+    if amounts[amounts.len() - 1] < minimum {
+        return Err(router_err("INSUFFICIENT_OUTPUT_AMOUNT"));
+    }
+    Ok(())
+}
+
+fn max_in(amounts: &[U256], maximum: U256) -> Result<(), Revert> {
+    if amounts[0] > maximum {
+        return Err(router_err("EXCESSIVE_INPUT_AMOUNT"));
+    }
+    Ok(())
+}
+
+fn starts_with_weth(path: &[Address]) -> Result<(), Revert> {
+    if path.first() != Some(&WETH) {
+        return Err(router_err("INVALID_PATH"));
+    }
+    Ok(())
+}
+
+fn ends_with_weth(path: &[Address]) -> Result<(), Revert> {
+    if path.last() != Some(&WETH) {
+        return Err(router_err("INVALID_PATH"));
+    }
+    Ok(())
+}
+
+/// Pays `amounts[0]` into the first pool, swaps along `path`, and delivers the output.
+fn settle<S: StateWrite>(
+    state: &mut S,
+    env: &CallEnv,
+    amounts: &[U256],
+    path: &[Address],
+    pay: Pay,
+    receive: Receive,
+    logs: &mut Vec<Log>,
+) -> Result<(), Revert> {
+    let router = UNISWAP_V2_ROUTER;
+    let (first_pair, _, _) = reserves(state, path[0], path[1])?;
+    match pay {
+        Pay::Tokens => state.transfer_from(
+            &path[0],
+            &env.caller,
+            &router,
+            &first_pair,
+            amounts[0],
+            logs,
+        )?,
+        Pay::Eth => {
+            weth::wrap(state, &router, &router, amounts[0], logs)?;
+            state.transfer_token(&WETH, &router, &first_pair, amounts[0], logs)?;
+        }
+    }
+    match receive {
+        Receive::Tokens(to) => swap_along(state, env, amounts, path, to, logs),
+        Receive::Eth(to) => {
+            swap_along(state, env, amounts, path, router, logs)?;
+            weth::unwrap(state, &router, &to, amounts[amounts.len() - 1], logs)
+        }
+    }
+}
+
 fn encode_amounts(amounts: Vec<U256>) -> Vec<u8> {
     IUniswapV2Router02::swapExactTokensForTokensCall::abi_encode_returns(&amounts)
 }
@@ -333,112 +408,96 @@ pub fn call<S: StateWrite>(
         C::swapExactTokensForTokens(c) => {
             ensure(env, c.deadline)?;
             let amounts = amounts_out(state, c.amountIn, &c.path)?;
-            if amounts[amounts.len() - 1] < c.amountOutMin {
-                return Err(router_err("INSUFFICIENT_OUTPUT_AMOUNT"));
-            }
-            let (first_pair, _, _) = reserves(state, c.path[0], c.path[1])?;
-            state.transfer_from(
-                &c.path[0],
-                &env.caller,
-                &router,
-                &first_pair,
-                amounts[0],
+            min_out(&amounts, c.amountOutMin)?;
+            settle(
+                state,
+                env,
+                &amounts,
+                &c.path,
+                Pay::Tokens,
+                Receive::Tokens(c.to),
                 logs,
             )?;
-            swap_along(state, env, &amounts, &c.path, c.to, logs)?;
             encode_amounts(amounts)
         }
         C::swapTokensForExactTokens(c) => {
             ensure(env, c.deadline)?;
             let amounts = amounts_in(state, c.amountOut, &c.path)?;
-            if amounts[0] > c.amountInMax {
-                return Err(router_err("EXCESSIVE_INPUT_AMOUNT"));
-            }
-            let (first_pair, _, _) = reserves(state, c.path[0], c.path[1])?;
-            state.transfer_from(
-                &c.path[0],
-                &env.caller,
-                &router,
-                &first_pair,
-                amounts[0],
+            max_in(&amounts, c.amountInMax)?;
+            settle(
+                state,
+                env,
+                &amounts,
+                &c.path,
+                Pay::Tokens,
+                Receive::Tokens(c.to),
                 logs,
             )?;
-            swap_along(state, env, &amounts, &c.path, c.to, logs)?;
             encode_amounts(amounts)
         }
         C::swapExactETHForTokens(c) => {
             ensure(env, c.deadline)?;
-            if c.path.first() != Some(&WETH) {
-                return Err(router_err("INVALID_PATH"));
-            }
+            starts_with_weth(&c.path)?;
             let amounts = amounts_out(state, env.value, &c.path)?;
-            if amounts[amounts.len() - 1] < c.amountOutMin {
-                return Err(router_err("INSUFFICIENT_OUTPUT_AMOUNT"));
-            }
-            let (first_pair, _, _) = reserves(state, c.path[0], c.path[1])?;
-            weth::wrap(state, &router, &router, amounts[0], logs)?;
-            state.transfer_token(&WETH, &router, &first_pair, amounts[0], logs)?;
-            swap_along(state, env, &amounts, &c.path, c.to, logs)?;
+            min_out(&amounts, c.amountOutMin)?;
+            settle(
+                state,
+                env,
+                &amounts,
+                &c.path,
+                Pay::Eth,
+                Receive::Tokens(c.to),
+                logs,
+            )?;
             encode_amounts(amounts)
         }
         C::swapETHForExactTokens(c) => {
             ensure(env, c.deadline)?;
-            if c.path.first() != Some(&WETH) {
-                return Err(router_err("INVALID_PATH"));
-            }
+            starts_with_weth(&c.path)?;
             let amounts = amounts_in(state, c.amountOut, &c.path)?;
-            if amounts[0] > env.value {
-                return Err(router_err("EXCESSIVE_INPUT_AMOUNT"));
-            }
-            let (first_pair, _, _) = reserves(state, c.path[0], c.path[1])?;
-            weth::wrap(state, &router, &router, amounts[0], logs)?;
-            state.transfer_token(&WETH, &router, &first_pair, amounts[0], logs)?;
-            swap_along(state, env, &amounts, &c.path, c.to, logs)?;
+            max_in(&amounts, env.value)?;
+            settle(
+                state,
+                env,
+                &amounts,
+                &c.path,
+                Pay::Eth,
+                Receive::Tokens(c.to),
+                logs,
+            )?;
             refund_eth(state, &env.caller, env.value - amounts[0])?;
             encode_amounts(amounts)
         }
         C::swapTokensForExactETH(c) => {
             ensure(env, c.deadline)?;
-            if c.path.last() != Some(&WETH) {
-                return Err(router_err("INVALID_PATH"));
-            }
+            ends_with_weth(&c.path)?;
             let amounts = amounts_in(state, c.amountOut, &c.path)?;
-            if amounts[0] > c.amountInMax {
-                return Err(router_err("EXCESSIVE_INPUT_AMOUNT"));
-            }
-            let (first_pair, _, _) = reserves(state, c.path[0], c.path[1])?;
-            state.transfer_from(
-                &c.path[0],
-                &env.caller,
-                &router,
-                &first_pair,
-                amounts[0],
+            max_in(&amounts, c.amountInMax)?;
+            settle(
+                state,
+                env,
+                &amounts,
+                &c.path,
+                Pay::Tokens,
+                Receive::Eth(c.to),
                 logs,
             )?;
-            swap_along(state, env, &amounts, &c.path, router, logs)?;
-            weth::unwrap(state, &router, &c.to, amounts[amounts.len() - 1], logs)?;
             encode_amounts(amounts)
         }
         C::swapExactTokensForETH(c) => {
             ensure(env, c.deadline)?;
-            if c.path.last() != Some(&WETH) {
-                return Err(router_err("INVALID_PATH"));
-            }
+            ends_with_weth(&c.path)?;
             let amounts = amounts_out(state, c.amountIn, &c.path)?;
-            if amounts[amounts.len() - 1] < c.amountOutMin {
-                return Err(router_err("INSUFFICIENT_OUTPUT_AMOUNT"));
-            }
-            let (first_pair, _, _) = reserves(state, c.path[0], c.path[1])?;
-            state.transfer_from(
-                &c.path[0],
-                &env.caller,
-                &router,
-                &first_pair,
-                amounts[0],
+            min_out(&amounts, c.amountOutMin)?;
+            settle(
+                state,
+                env,
+                &amounts,
+                &c.path,
+                Pay::Tokens,
+                Receive::Eth(c.to),
                 logs,
             )?;
-            swap_along(state, env, &amounts, &c.path, router, logs)?;
-            weth::unwrap(state, &router, &c.to, amounts[amounts.len() - 1], logs)?;
             encode_amounts(amounts)
         }
     };
