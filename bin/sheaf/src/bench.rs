@@ -30,10 +30,24 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Drive signed Router02 swaps (token/token, both directions) through the whole path.
+    Swaps {
+        #[arg(long, default_value_t = 20_000)]
+        txs: usize,
+        #[arg(long, default_value_t = 500)]
+        senders: usize,
+        #[arg(long, default_value_t = 2_000)]
+        block_size: usize,
+    },
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
+        BenchCommand::Swaps {
+            txs,
+            senders,
+            block_size,
+        } => swaps(txs, senders.max(1), block_size.max(1)),
         BenchCommand::Transfers {
             txs,
             senders,
@@ -241,4 +255,153 @@ fn run_blocks(
         commit_seconds,
         root: app.info()?.last_block_app_hash.into(),
     })
+}
+
+/// Swaps through Router02 against one deep token/token pool, alternating direction per sender.
+/// Approvals run first in an untimed block; the timed part is decode, recover, execute (router,
+/// pair, four token transfers, k check) and commit.
+fn swaps(count: usize, senders: usize, block_size: usize) -> anyhow::Result<()> {
+    use alloy_sol_types::SolCall;
+    use sheaf_abi::{IERC20, IUniswapV2Router02 as R, system::UNISWAP_V2_ROUTER};
+    use sheaf_app::genesis::{GenesisPool, GenesisToken};
+
+    let signers = bench_signers(senders);
+    let mut genesis = Genesis::dev(1_700_000_000);
+    genesis.params.block_gas_limit = (block_size as u64 * 200_000).max(30_000_000);
+    genesis
+        .accounts
+        .extend(signers.iter().map(|s| GenesisAccount {
+            address: s.address,
+            balance: U256::from(1_000u64) * ETHER,
+        }));
+    let holders = |amount: U256| -> Vec<GenesisAccount> {
+        signers
+            .iter()
+            .map(|s| GenesisAccount {
+                address: s.address,
+                balance: amount,
+            })
+            .chain([GenesisAccount {
+                address: sheaf_app::genesis::DEV_KEYS[0].0,
+                balance: U256::from(10_000_000u64) * ETHER,
+            }])
+            .collect()
+    };
+    for symbol in ["TKA", "TKB"] {
+        genesis.tokens.push(GenesisToken {
+            name: symbol.into(),
+            symbol: symbol.into(),
+            decimals: 18,
+            balances: holders(U256::from(1_000_000u64) * ETHER),
+        });
+    }
+    genesis.pools.push(GenesisPool {
+        token_a: "TKA".into(),
+        token_b: "TKB".into(),
+        amount_a: U256::from(5_000_000u64) * ETHER,
+        amount_b: U256::from(5_000_000u64) * ETHER,
+        provider: sheaf_app::genesis::DEV_KEYS[0].0,
+    });
+    let dir = tempfile::tempdir()?;
+    let mut app = SheafApp::open(&dir.path().join("bench.redb"))?;
+    app.init_chain(&genesis)?;
+    let snapshot = app.shared().latest_snapshot()?;
+    let tokens: Vec<Address> = sheaf_app::genesis_tokens(&snapshot);
+    let (tka, tkb) = (tokens[3], tokens[4]);
+    drop(snapshot);
+    let proposer = genesis.validators[0].consensus_address();
+    let fee = |n: u64, to: Address, data: Vec<u8>, signer: &Signer| {
+        signer.sign_1559(eip1559(
+            DEV_CHAIN_ID,
+            n,
+            to,
+            U256::ZERO,
+            data.into(),
+            300_000,
+            100 * GWEI as u128,
+            GWEI as u128,
+        ))
+    };
+    let setup: Vec<Bytes> = signers
+        .par_iter()
+        .flat_map(|s| {
+            [tka, tkb]
+                .into_iter()
+                .enumerate()
+                .map(|(n, token)| {
+                    fee(
+                        n as u64,
+                        token,
+                        IERC20::approveCall {
+                            spender: UNISWAP_V2_ROUTER,
+                            value: U256::MAX,
+                        }
+                        .abi_encode(),
+                        s,
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let swaps_raw: Vec<Bytes> = (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let signer = &signers[i % signers.len()];
+            let round = (i / signers.len()) as u64;
+            let path = if round.is_multiple_of(2) {
+                vec![tka, tkb]
+            } else {
+                vec![tkb, tka]
+            };
+            let call = R::swapExactTokensForTokensCall {
+                amountIn: ETHER,
+                amountOutMin: U256::ZERO,
+                path,
+                to: signer.address,
+                deadline: U256::MAX,
+            };
+            fee(2 + round, UNISWAP_V2_ROUTER, call.abi_encode(), signer)
+        })
+        .collect();
+
+    let mut height = 0u64;
+    let mut run_block = |app: &mut SheafApp, txs: Vec<Bytes>| -> anyhow::Result<usize> {
+        height += 1;
+        let response = app.finalize_block(FinalizeBlock {
+            height,
+            time: 1_700_000_000 + height,
+            proposer,
+            decided_last_commit: Default::default(),
+            misbehavior: vec![],
+            txs,
+        })?;
+        app.commit()?;
+        Ok(response
+            .tx_results
+            .iter()
+            .filter(|r| matches!(r, TxOutcome::Executed { success: true, .. }))
+            .count())
+    };
+    for chunk in setup.chunks(block_size) {
+        run_block(&mut app, chunk.to_vec())?;
+    }
+    eprintln!("running {count} swaps in blocks of {block_size}…");
+    let started = Instant::now();
+    let mut executed = 0;
+    for chunk in swaps_raw.chunks(block_size) {
+        executed += run_block(&mut app, chunk.to_vec())?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    if executed != count {
+        anyhow::bail!("only {executed} of {count} swaps succeeded: the benchmark is invalid");
+    }
+    println!(
+        "swaps                    {count} ({senders} senders, {block_size} per block, {} threads)",
+        rayon::current_num_threads()
+    );
+    println!(
+        "end to end               {:>10.0} swaps/s  (decode, recover, router + pair, commit)",
+        count as f64 / seconds
+    );
+    Ok(())
 }
