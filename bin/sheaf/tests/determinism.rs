@@ -44,9 +44,22 @@ fn replays_agree_across_processes_and_thread_counts() {
 #[test]
 fn swap_benchmark_executes_every_swap() {
     let output = Command::new(env!("CARGO_BIN_EXE_sheaf"))
-        .args(["bench", "swaps", "--txs", "300", "--senders", "30", "--block-size", "100"])
+        .args([
+            "bench",
+            "swaps",
+            "--txs",
+            "300",
+            "--senders",
+            "30",
+            "--block-size",
+            "100",
+        ])
         .output()
         .expect("run sheaf bench swaps");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("swaps/s"));
 }
