@@ -308,9 +308,13 @@ fn crash_between_finalize_and_commit_loses_only_that_block() {
             50 * GWEI as u128,
             GWEI as u128,
         ));
-        call(url, "eth_sendRawTransaction", json!([raw])).expect("accepted")
+        // The doomed node may abort before its answer is written, so the hash is computed here
+        // and only a node that survives must have answered.
+        let answer = call(url, "eth_sendRawTransaction", json!([raw]));
+        (json!(alloy_primitives::keccak256(&raw)), answer)
     };
-    let hash = send(&node.url, 0);
+    let (hash, answer) = send(&node.url, 0);
+    assert_eq!(answer.expect("accepted"), hash);
     let deadline = Instant::now() + Duration::from_secs(10);
     while call(&node.url, "eth_getTransactionReceipt", json!([hash]))
         .expect("receipt")
@@ -324,11 +328,18 @@ fn crash_between_finalize_and_commit_loses_only_that_block() {
 
     // The failpoint aborts the process after finalize_block, before commit writes anything.
     let mut doomed = Node::start(&data, Some("before-commit"));
-    let lost = send(&doomed.url, 1);
-    let status = doomed
-        .child
-        .wait()
-        .expect("the node aborts at the failpoint");
+    let (lost, _maybe_answered) = send(&doomed.url, 1);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = doomed.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the node did not reach the failpoint"
+        );
+        thread::sleep(Duration::from_millis(20));
+    };
     assert!(!status.success());
 
     let node = Node::start(&data, None);
@@ -350,7 +361,8 @@ fn crash_between_finalize_and_commit_loses_only_that_block() {
     .expect("nonce");
     assert_eq!(quantity(&nonce), U256::from(1));
     // The chain goes on from there.
-    let again = send(&node.url, 1);
+    let (again, answer) = send(&node.url, 1);
+    assert_eq!(answer.expect("accepted"), again);
     let deadline = Instant::now() + Duration::from_secs(10);
     while call(&node.url, "eth_getTransactionReceipt", json!([again]))
         .expect("receipt")
