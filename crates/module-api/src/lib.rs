@@ -63,6 +63,11 @@ impl Revert {
     }
 }
 
+/// The 4-byte function selector that starts `data`, if there is one.
+pub fn selector(data: &[u8]) -> Option<[u8; 4]> {
+    data.get(..4).and_then(|s| s.try_into().ok())
+}
+
 /// Decodes calldata against an interface, turning an unknown selector or bad encoding into a
 /// revert that says which.
 pub fn decode_call<I: SolInterface>(data: &[u8]) -> Result<I, Revert> {

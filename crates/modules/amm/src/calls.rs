@@ -7,7 +7,7 @@ use sheaf_abi::{
     IUniswapV2Pair::{self, IUniswapV2PairCalls},
     system::UNISWAP_V2_FACTORY,
 };
-use sheaf_module_api::{CallEnv, Revert, decode_call};
+use sheaf_module_api::{CallEnv, Revert, decode_call, selector};
 use sheaf_state::StateWrite;
 
 use crate::{AmmRead, MINIMUM_LIQUIDITY, burn, create_pair, mint, skim, swap, sync};
@@ -18,10 +18,6 @@ fn not_payable(env: &CallEnv) -> Result<(), Revert> {
     } else {
         Err(Revert::reason("this function is not payable"))
     }
-}
-
-fn selector(data: &[u8]) -> Option<[u8; 4]> {
-    data.get(..4).and_then(|s| s.try_into().ok())
 }
 
 /// Calls to the factory's system address.

@@ -4,7 +4,7 @@ use alloy_primitives::{Address, Bytes, Log, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use sheaf_abi::{IWETH9, system::WETH};
 use sheaf_bank::{BankRead, BankWrite, TokenMeta};
-use sheaf_module_api::{CallEnv, Revert};
+use sheaf_module_api::{CallEnv, Revert, selector};
 use sheaf_state::StateWrite;
 
 /// Creates the WETH token at genesis; WETH alone may mint and burn it.
@@ -77,8 +77,7 @@ pub fn call<S: StateWrite>(
     data: &[u8],
     logs: &mut Vec<Log>,
 ) -> Option<Result<Bytes, Revert>> {
-    let selector: Option<[u8; 4]> = data.get(..4).and_then(|s| s.try_into().ok());
-    let result = match selector {
+    let result = match selector(data) {
         None if data.is_empty() => wrap_value(state, env, logs),
         Some(IWETH9::depositCall::SELECTOR) => wrap_value(state, env, logs),
         Some(IWETH9::withdrawCall::SELECTOR) => {
@@ -121,7 +120,7 @@ fn wrap_value<S: StateWrite>(
 }
 
 pub fn gas(data: &[u8]) -> u64 {
-    match data.get(..4).and_then(|s| <[u8; 4]>::try_from(s).ok()) {
+    match selector(data) {
         None if data.is_empty() => 10_000,
         Some(IWETH9::depositCall::SELECTOR) => 10_000,
         Some(IWETH9::withdrawCall::SELECTOR) => 12_000,

@@ -7,17 +7,14 @@ use sheaf_abi::{
     ISheafTokenFactory::{self, ISheafTokenFactoryCalls},
     system::TOKEN_FACTORY,
 };
-use sheaf_module_api::{CallEnv, Revert, decode_call};
+use sheaf_module_api::{CallEnv, Revert, decode_call, selector};
 use sheaf_state::StateWrite;
 
 use crate::{BankRead, BankWrite, TokenMeta};
 
 /// Gas charged on top of the intrinsic cost, by function (documented in `contracts/IERC20.sol`).
 pub fn gas_for_token_call(data: &[u8]) -> u64 {
-    match data
-        .get(..4)
-        .map(|s| <[u8; 4]>::try_from(s).unwrap_or_default())
-    {
+    match selector(data) {
         Some(IERC20::transferCall::SELECTOR) => 9_000,
         Some(IERC20::approveCall::SELECTOR) => 6_000,
         Some(IERC20::transferFromCall::SELECTOR) => 12_000,
@@ -27,10 +24,7 @@ pub fn gas_for_token_call(data: &[u8]) -> u64 {
 
 /// Gas charged on top of the intrinsic cost (documented in `contracts/ISheafTokenFactory.sol`).
 pub fn gas_for_factory_call(data: &[u8]) -> u64 {
-    match data
-        .get(..4)
-        .map(|s| <[u8; 4]>::try_from(s).unwrap_or_default())
-    {
+    match selector(data) {
         Some(ISheafTokenFactory::createTokenCall::SELECTOR) => 120_000,
         _ => 0,
     }
@@ -86,8 +80,7 @@ pub fn call_token<S: StateWrite>(
             IERC20::approveCall::abi_encode_returns(&true)
         }
         IERC20Calls::transferFrom(call) => {
-            state.spend_allowance(&token, &call.from, &env.caller, call.value)?;
-            state.transfer_token(&token, &call.from, &call.to, call.value, logs)?;
+            state.transfer_from(&token, &call.from, &env.caller, &call.to, call.value, logs)?;
             IERC20::transferFromCall::abi_encode_returns(&true)
         }
     };
