@@ -35,23 +35,54 @@ pub enum InvalidTx {
     },
 }
 
+/// Who answers a call: routing is decided in one place, so what a call costs and what it does
+/// can never disagree about where it goes.
+enum Target {
+    TokenFactory,
+    AmmFactory,
+    Router,
+    Weth,
+    Pair,
+    Token,
+    /// A system address whose module takes no calls yet.
+    ReservedSystem,
+    /// An externally owned account: a plain ETH transfer.
+    Account,
+}
+
+fn target<S: StateRead>(state: &S, to: &Address, data: &[u8]) -> Target {
+    if *to == TOKEN_FACTORY {
+        Target::TokenFactory
+    } else if *to == UNISWAP_V2_FACTORY {
+        Target::AmmFactory
+    } else if *to == UNISWAP_V2_ROUTER {
+        Target::Router
+    } else if *to == WETH {
+        Target::Weth
+    } else if amm_calls::is_pair_call(data) && state.pool(to).is_some() {
+        // A pool's address also holds its LP token: Pair functions go to the pool, the rest to
+        // the ERC-20.
+        Target::Pair
+    } else if state.is_token(to) {
+        Target::Token
+    } else if system::is_system(to) {
+        Target::ReservedSystem
+    } else {
+        Target::Account
+    }
+}
+
 /// Gas a call to `to` with `data` costs on top of the intrinsic cost: the fixed schedule documented
 /// in each interface under `contracts/`.
 pub fn call_gas<S: StateRead>(state: &S, to: &Address, data: &[u8]) -> u64 {
-    if *to == TOKEN_FACTORY {
-        sheaf_bank::gas_for_factory_call(data)
-    } else if *to == UNISWAP_V2_FACTORY {
-        amm_calls::factory_gas(data)
-    } else if *to == UNISWAP_V2_ROUTER {
-        amm_router::gas(data)
-    } else if *to == WETH {
-        weth::gas(data)
-    } else if amm_calls::is_pair_call(data) && state.pool(to).is_some() {
-        amm_calls::pair_gas(data)
-    } else if state.is_token(to) {
-        sheaf_bank::gas_for_token_call(data)
-    } else {
-        0
+    match target(state, to, data) {
+        Target::TokenFactory => sheaf_bank::gas_for_factory_call(data),
+        Target::AmmFactory => amm_calls::factory_gas(data),
+        Target::Router => amm_router::gas(data),
+        Target::Weth => weth::gas(data),
+        Target::Pair => amm_calls::pair_gas(data),
+        Target::Token => sheaf_bank::gas_for_token_call(data),
+        Target::ReservedSystem | Target::Account => 0,
     }
 }
 
@@ -63,29 +94,22 @@ pub fn dispatch<S: StateWrite>(
     data: &[u8],
     logs: &mut Vec<Log>,
 ) -> Result<Bytes, Revert> {
-    if env.to == TOKEN_FACTORY {
-        sheaf_bank::call_factory(state, env, data, logs)
-    } else if env.to == UNISWAP_V2_FACTORY {
-        amm_calls::call_factory(state, env, data, logs)
-    } else if env.to == UNISWAP_V2_ROUTER {
-        amm_router::call(state, env, data, logs)
-    } else if env.to == WETH {
-        match weth::call(state, env, data, logs) {
+    match target(state, &env.to, data) {
+        Target::TokenFactory => sheaf_bank::call_factory(state, env, data, logs),
+        Target::AmmFactory => amm_calls::call_factory(state, env, data, logs),
+        Target::Router => amm_router::call(state, env, data, logs),
+        Target::Weth => match weth::call(state, env, data, logs) {
             Some(result) => result,
             None => sheaf_bank::call_token(state, env, data, logs),
-        }
-    } else if amm_calls::is_pair_call(data) && state.pool(&env.to).is_some() {
-        amm_calls::call_pair(state, env, data, logs)
-    } else if state.is_token(&env.to) {
-        sheaf_bank::call_token(state, env, data, logs)
-    } else if system::is_system(&env.to) {
-        Err(Revert::reason(format!(
+        },
+        Target::Pair => amm_calls::call_pair(state, env, data, logs),
+        Target::Token => sheaf_bank::call_token(state, env, data, logs),
+        Target::ReservedSystem => Err(Revert::reason(format!(
             "{} does not accept calls yet",
             env.to
-        )))
-    } else {
-        // An externally owned account: a plain ETH transfer; calldata is carried, as on Ethereum.
-        Ok(Bytes::new())
+        ))),
+        // Calldata to an account is carried, as on Ethereum.
+        Target::Account => Ok(Bytes::new()),
     }
 }
 
@@ -104,6 +128,45 @@ pub fn simulate<S: StateRead>(
         .map_err(|_| Revert::reason("insufficient funds for transfer"))?;
     let output = dispatch(&mut overlay, env, data, &mut logs)?;
     Ok((output, gas, logs))
+}
+
+/// The admission rules besides nonce order, shared by mempool admission and execution: the fee
+/// cap covers the base fee, the gas limit covers intrinsic gas and fits in `gas_room`, and the
+/// sender can pay `gas_limit * fee cap + value`.
+pub fn check_payable<S: StateRead>(
+    state: &S,
+    tx: &SignedTx,
+    base_fee: u64,
+    gas_room: u64,
+) -> Result<(), InvalidTx> {
+    if tx.max_fee_per_gas() < base_fee as u128 {
+        return Err(InvalidTx::FeeCapTooLow {
+            max_fee: tx.max_fee_per_gas(),
+            base_fee,
+        });
+    }
+    let intrinsic = intrinsic_gas(tx.input());
+    if tx.gas_limit() < intrinsic {
+        return Err(InvalidTx::IntrinsicGas {
+            have: tx.gas_limit(),
+            want: intrinsic,
+        });
+    }
+    if tx.gas_limit() > gas_room {
+        return Err(InvalidTx::BlockGasExceeded {
+            gas: tx.gas_limit(),
+            left: gas_room,
+        });
+    }
+    let balance = state.eth_balance(&tx.sender);
+    if balance < tx.max_cost() {
+        return Err(InvalidTx::InsufficientFunds {
+            sender: tx.sender,
+            have: balance,
+            want: tx.max_cost(),
+        });
+    }
+    Ok(())
 }
 
 /// Executes `tx` against the block overlay. On `Ok`, the nonce is bumped and fees are paid whatever
@@ -128,37 +191,11 @@ pub fn execute_tx<P: StateRead>(
             found: tx.nonce(),
         });
     }
-    if tx.max_fee_per_gas() < ctx.base_fee as u128 {
-        return Err(InvalidTx::FeeCapTooLow {
-            max_fee: tx.max_fee_per_gas(),
-            base_fee: ctx.base_fee,
-        });
-    }
-    let intrinsic = intrinsic_gas(tx.input());
-    if tx.gas_limit() < intrinsic {
-        return Err(InvalidTx::IntrinsicGas {
-            have: tx.gas_limit(),
-            want: intrinsic,
-        });
-    }
-    if tx.gas_limit() > gas_left {
-        return Err(InvalidTx::BlockGasExceeded {
-            gas: tx.gas_limit(),
-            left: gas_left,
-        });
-    }
-    let balance = block.eth_balance(&sender);
-    if balance < tx.max_cost() {
-        return Err(InvalidTx::InsufficientFunds {
-            sender,
-            have: balance,
-            want: tx.max_cost(),
-        });
-    }
+    check_payable(block, tx, ctx.base_fee, gas_left)?;
 
     block.set_nonce(&sender, expected + 1);
     let to = tx.to();
-    let wanted = intrinsic + call_gas(block, &to, tx.input());
+    let wanted = intrinsic_gas(tx.input()) + call_gas(block, &to, tx.input());
     let env = CallEnv {
         caller: sender,
         to,

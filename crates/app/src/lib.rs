@@ -26,7 +26,7 @@ use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header};
 use alloy_primitives::{Address, B256, Bytes, keccak256};
 use parking_lot::Mutex;
 use sheaf_bank::{BankRead, BankWrite, TokenMeta};
-use sheaf_module_api::{BlockContext, intrinsic_gas};
+use sheaf_module_api::BlockContext;
 use sheaf_state::{
     Delta, EmptyState, PreparedCommit, StateRead, StateReadExt, StateWrite, StateWriteExt, Storage,
     StorageError,
@@ -238,37 +238,7 @@ impl Shared {
             }
             .into());
         }
-        if tx.max_fee_per_gas() < base_fee as u128 {
-            return Err(InvalidTx::FeeCapTooLow {
-                max_fee: tx.max_fee_per_gas(),
-                base_fee,
-            }
-            .into());
-        }
-        let intrinsic = intrinsic_gas(tx.input());
-        if tx.gas_limit() < intrinsic {
-            return Err(InvalidTx::IntrinsicGas {
-                have: tx.gas_limit(),
-                want: intrinsic,
-            }
-            .into());
-        }
-        if tx.gas_limit() > params.block_gas_limit {
-            return Err(InvalidTx::BlockGasExceeded {
-                gas: tx.gas_limit(),
-                left: params.block_gas_limit,
-            }
-            .into());
-        }
-        let balance = snapshot.eth_balance(&tx.sender);
-        if balance < tx.max_cost() {
-            return Err(InvalidTx::InsufficientFunds {
-                sender: tx.sender,
-                have: balance,
-                want: tx.max_cost(),
-            }
-            .into());
-        }
+        execute::check_payable(&snapshot, &tx, base_fee, params.block_gas_limit)?;
         let mut cache = self.recovered.lock();
         if cache.len() >= RECOVERED_CACHE_LIMIT {
             cache.clear();
