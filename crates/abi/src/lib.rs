@@ -33,6 +33,11 @@ alloy_sol_types::sol!(
     "../../contracts/IWETH9.sol"
 );
 
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/IVotes.sol"
+);
+
 /// Fixed addresses of the system modules. `eth_getCode` answers a one-byte stub at each, so
 /// wallets treat calls to them as contract interactions.
 pub mod system {

@@ -512,7 +512,7 @@ impl Application for SheafApp {
             .ok_or(AppError::NotInitialised)?;
         let snapshot = self.shared.storage.snapshot(last_height)?;
         let mut block = Delta::new(&snapshot);
-        block.put_u64(state_key::height(), request.height);
+        sheaf_module_api::clock::set_height(&mut block, request.height);
 
         let chain_id = snapshot.get_u64(&state_key::chain_id());
         let params = read_params(&snapshot);

@@ -8,12 +8,6 @@ pub fn params() -> Vec<u8> {
     b"app/params".to_vec()
 }
 
-/// The height of the block that last wrote state. Written every block, so every block changes
-/// the app hash and owns a tree version.
-pub fn height() -> Vec<u8> {
-    b"app/height".to_vec()
-}
-
 /// The base fee the next block will charge.
 pub fn base_fee() -> Vec<u8> {
     b"app/base_fee".to_vec()

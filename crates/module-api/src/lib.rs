@@ -96,3 +96,22 @@ pub fn intrinsic_gas(input: &[u8]) -> u64 {
     let zero = input.len() as u64 - nonzero;
     21_000 + nonzero * 16 + zero * 4
 }
+
+/// The chain's clock in state: the height of the block being executed. The app sets it at the
+/// start of every block; modules read it where no [`CallEnv`] reaches (a token transfer that
+/// must checkpoint voting power). It is the only key outside any one module's namespace.
+pub mod clock {
+    use sheaf_state::{StateRead, StateReadExt, StateWrite, StateWriteExt};
+
+    fn key() -> Vec<u8> {
+        b"chain/height".to_vec()
+    }
+
+    pub fn height<S: StateRead + ?Sized>(state: &S) -> u64 {
+        state.get_u64(&key())
+    }
+
+    pub fn set_height<S: StateWrite + ?Sized>(state: &mut S, height: u64) {
+        state.put_u64(key(), height);
+    }
+}

@@ -18,7 +18,7 @@ pub fn gas_for_token_call(data: &[u8]) -> u64 {
         Some(IERC20::transferCall::SELECTOR) => 9_000,
         Some(IERC20::approveCall::SELECTOR) => 6_000,
         Some(IERC20::transferFromCall::SELECTOR) => 12_000,
-        _ => 0,
+        _ => crate::votes::gas(data),
     }
 }
 
@@ -43,6 +43,9 @@ pub fn call_token<S: StateWrite>(
         .ok_or_else(|| Revert::reason(format!("{token} is not a token")))?;
     if !env.value.is_zero() {
         return Err(Revert::reason("ERC-20 functions are not payable"));
+    }
+    if crate::votes::is_votes_call(data) && crate::votes::has_votes(state, &token) {
+        return crate::votes::call(state, env, data, logs);
     }
     let output = match decode_call::<IERC20Calls>(data)? {
         IERC20Calls::name(_) => IERC20::nameCall::abi_encode_returns(&meta.name),

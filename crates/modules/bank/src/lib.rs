@@ -14,6 +14,7 @@
 
 mod erc20;
 pub mod state_key;
+pub mod votes;
 
 use alloy_primitives::{Address, Log, U256};
 use alloy_sol_types::{SolEvent, SolValue};
@@ -240,6 +241,7 @@ pub trait BankWrite: StateWrite {
             self.put_u256(state_key::token_balance(token, from), from_balance - amount);
             let to_balance = self.token_balance(token, to);
             self.put_u256(state_key::token_balance(token, to), to_balance + amount);
+            votes::after_balance_move(self, token, from, to, amount, logs);
         }
         logs.push(transfer_log(*token, *from, *to, amount));
         Ok(())
@@ -299,6 +301,7 @@ pub trait BankWrite: StateWrite {
         self.require_minter(module, token)?;
         increase_supply(self, token, to, amount)?;
         logs.push(transfer_log(*token, Address::ZERO, *to, amount));
+        votes::after_balance_move(self, token, &Address::ZERO, to, amount, logs);
         Ok(())
     }
 
@@ -313,7 +316,9 @@ pub trait BankWrite: StateWrite {
         if !self.is_token(token) {
             return Err(BankError::NotAToken(*token));
         }
-        increase_supply(self, token, to, amount)
+        increase_supply(self, token, to, amount)?;
+        votes::after_balance_move(self, token, &Address::ZERO, to, amount, &mut vec![]);
+        Ok(())
     }
 
     /// Burns a module-owned token from `from`. Only the token's minter module may.
@@ -340,6 +345,7 @@ pub trait BankWrite: StateWrite {
         let supply = self.token_supply(token);
         self.put_u256(state_key::token_supply(token), supply - amount);
         logs.push(transfer_log(*token, *from, Address::ZERO, amount));
+        votes::after_balance_move(self, token, from, &Address::ZERO, amount, logs);
         Ok(())
     }
 

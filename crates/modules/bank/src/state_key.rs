@@ -49,6 +49,30 @@ pub fn token_at(index: u64) -> Vec<u8> {
     key(&[b"bank/tok_index/", &index.to_be_bytes()])
 }
 
+/// Present when the token tracks delegated votes (ERC20Votes).
+pub fn votes_enabled(token: &Address) -> Vec<u8> {
+    key(&[b"bank/tok/", token.as_slice(), b"/votes"])
+}
+
+pub fn delegate(token: &Address, account: &Address) -> Vec<u8> {
+    key(&[b"bank/tok/", token.as_slice(), b"/dlg/", account.as_slice()])
+}
+
+/// How many vote checkpoints `account` has (`account` zero: the total-supply history).
+pub fn checkpoint_count(token: &Address, account: &Address) -> Vec<u8> {
+    key(&[b"bank/tok/", token.as_slice(), b"/ckn/", account.as_slice()])
+}
+
+pub fn checkpoint(token: &Address, account: &Address, index: u64) -> Vec<u8> {
+    key(&[
+        b"bank/tok/",
+        token.as_slice(),
+        b"/ck/",
+        account.as_slice(),
+        &index.to_be_bytes(),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
