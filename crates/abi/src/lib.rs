@@ -38,6 +38,11 @@ alloy_sol_types::sol!(
     "../../contracts/IVotes.sol"
 );
 
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/IMasterChef.sol"
+);
+
 /// Fixed addresses of the system modules. `eth_getCode` answers a one-byte stub at each, so
 /// wallets treat calls to them as contract interactions.
 pub mod system {
@@ -55,12 +60,24 @@ pub mod system {
     /// Wrapped ETH (WETH9-compatible), the pool token for ETH pairs.
     pub const WETH: Address = address!("5eaf000000000000000000000000000000000004");
 
+    /// The farm module (MasterChef V2 ABI): stake LP tokens, earn SHF.
+    pub const MASTER_CHEF: Address = address!("5eaf000000000000000000000000000000000005");
+
+    /// Governance staking: stake SHF, earn GOV.
+    pub const GOV_STAKING: Address = address!("5eaf000000000000000000000000000000000006");
+
+    /// The governor (OpenZeppelin Governor ABI shape). Its balances are the treasury.
+    pub const GOVERNOR: Address = address!("5eaf000000000000000000000000000000000007");
+
     /// Every system address by the name `sheaf_systemAddresses` reports it under.
     pub const ALL: &[(&str, Address)] = &[
         ("tokenFactory", TOKEN_FACTORY),
         ("uniswapV2Factory", UNISWAP_V2_FACTORY),
         ("uniswapV2Router02", UNISWAP_V2_ROUTER),
         ("WETH", WETH),
+        ("masterChef", MASTER_CHEF),
+        ("govStaking", GOV_STAKING),
+        ("governor", GOVERNOR),
     ];
 
     pub fn is_system(addr: &Address) -> bool {

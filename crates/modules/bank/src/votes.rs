@@ -263,7 +263,7 @@ pub fn delegate<S: StateWrite + ?Sized>(
 
 /// True if `data` calls one of the IVotes functions (the rest of the token's calls are ERC-20).
 pub fn is_votes_call(data: &[u8]) -> bool {
-    selector(data).is_some_and(|s| IVotesCalls::valid_selector(s))
+    selector(data).is_some_and(<IVotesCalls as SolInterface>::valid_selector)
 }
 
 pub fn gas(data: &[u8]) -> u64 {
