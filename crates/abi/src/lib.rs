@@ -43,6 +43,21 @@ alloy_sol_types::sol!(
     "../../contracts/IMasterChef.sol"
 );
 
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/IGovStaking.sol"
+);
+
+/// `ProposalCreated` has nine fields, so its generated constructor does too.
+#[allow(clippy::too_many_arguments)]
+mod governor {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        "../../contracts/IGovernor.sol"
+    );
+}
+pub use governor::*;
+
 /// Fixed addresses of the system modules. `eth_getCode` answers a one-byte stub at each, so
 /// wallets treat calls to them as contract interactions.
 pub mod system {
