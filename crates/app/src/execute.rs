@@ -2,7 +2,10 @@
 //! overlay, then fees. Also the read-only call path behind `eth_call` and `eth_estimateGas`.
 
 use alloy_primitives::{Address, Bytes, Log, U256};
-use sheaf_abi::system::{self, TOKEN_FACTORY, UNISWAP_V2_FACTORY, UNISWAP_V2_ROUTER, WETH};
+use sheaf_abi::system::{
+    self, GOV_STAKING, GOVERNOR, MASTER_CHEF, TOKEN_FACTORY, UNISWAP_V2_FACTORY, UNISWAP_V2_ROUTER,
+    WETH,
+};
 use sheaf_amm::{AmmRead, calls as amm_calls, router as amm_router, weth};
 use sheaf_bank::{BankRead, BankWrite};
 use sheaf_module_api::{BlockContext, CallEnv, Revert, intrinsic_gas};
@@ -42,6 +45,9 @@ enum Target {
     AmmFactory,
     Router,
     Weth,
+    Farm,
+    GovStaking,
+    Governor,
     Pair,
     Token,
     /// A system address whose module takes no calls yet.
@@ -59,6 +65,12 @@ fn target<S: StateRead>(state: &S, to: &Address, data: &[u8]) -> Target {
         Target::Router
     } else if *to == WETH {
         Target::Weth
+    } else if *to == MASTER_CHEF {
+        Target::Farm
+    } else if *to == GOV_STAKING {
+        Target::GovStaking
+    } else if *to == GOVERNOR {
+        Target::Governor
     } else if amm_calls::is_pair_call(data) && state.pool(to).is_some() {
         // A pool's address also holds its LP token: Pair functions go to the pool, the rest to
         // the ERC-20.
@@ -80,6 +92,9 @@ pub fn call_gas<S: StateRead>(state: &S, to: &Address, data: &[u8]) -> u64 {
         Target::AmmFactory => amm_calls::factory_gas(data),
         Target::Router => amm_router::gas(data),
         Target::Weth => weth::gas(data),
+        Target::Farm => sheaf_farm::gas(data),
+        Target::GovStaking => sheaf_gov::staking::gas(data),
+        Target::Governor => sheaf_gov::governor::gas(data),
         Target::Pair => amm_calls::pair_gas(data),
         Target::Token => sheaf_bank::gas_for_token_call(data),
         Target::ReservedSystem | Target::Account => 0,
@@ -102,6 +117,9 @@ pub fn dispatch<S: StateWrite>(
             Some(result) => result,
             None => sheaf_bank::call_token(state, env, data, logs),
         },
+        Target::Farm => sheaf_farm::call(state, env, data, logs),
+        Target::GovStaking => sheaf_gov::staking::call(state, env, data, logs),
+        Target::Governor => sheaf_gov::governor::call(state, env, data, logs),
         Target::Pair => amm_calls::call_pair(state, env, data, logs),
         Target::Token => sheaf_bank::call_token(state, env, data, logs),
         Target::ReservedSystem => Err(Revert::reason(format!(

@@ -20,7 +20,68 @@ pub struct Genesis {
     /// Pools seeded at genesis, after the tokens.
     #[serde(default)]
     pub pools: Vec<GenesisPool>,
+    /// SHF emission and the farms that start with the chain.
+    #[serde(default)]
+    pub farm: Option<GenesisFarms>,
+    /// Governance staking and the governor's parameters.
+    #[serde(default)]
+    pub gov: Option<GenesisGov>,
     pub validators: Vec<GenesisValidator>,
+}
+
+/// The farm module at genesis. Its reward token becomes mintable by the farm alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GenesisFarms {
+    /// A genesis token's symbol (SHF).
+    pub reward_token: String,
+    /// Base units minted per block across all farms.
+    pub reward_per_block: U256,
+    pub farms: Vec<GenesisFarm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GenesisFarm {
+    /// A genesis token's symbol, or a genesis pool as "A/B" for its LP token ("ETH/DAI").
+    pub staked: String,
+    pub alloc_point: u64,
+}
+
+/// Governance at genesis. The GOV token becomes mintable by governance staking alone and tracks
+/// votes; its genesis holders start self-delegated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GenesisGov {
+    /// Symbol of the token staked for GOV (SHF).
+    pub staking_token: String,
+    /// Symbol of the governance token (GOV).
+    pub gov_token: String,
+    /// GOV base units minted per block to SHF stakers.
+    pub gov_per_block: U256,
+    pub voting_delay: u64,
+    pub voting_period: u64,
+    pub proposal_threshold: U256,
+    pub quorum_numerator: u64,
+    pub timelock_delay: u64,
+    pub grace_period: u64,
+    pub cooldown_blocks: u64,
+}
+
+impl GenesisGov {
+    /// Every governance parameter by its name in `sheaf_gov::params`.
+    pub fn params(&self) -> [(&'static str, U256); 7] {
+        use sheaf_gov::params::*;
+        [
+            (VOTING_DELAY, U256::from(self.voting_delay)),
+            (VOTING_PERIOD, U256::from(self.voting_period)),
+            (PROPOSAL_THRESHOLD, self.proposal_threshold),
+            (QUORUM_NUMERATOR, U256::from(self.quorum_numerator)),
+            (TIMELOCK_DELAY, U256::from(self.timelock_delay)),
+            (GRACE_PERIOD, U256::from(self.grace_period)),
+            (COOLDOWN_BLOCKS, U256::from(self.cooldown_blocks)),
+        ]
+    }
 }
 
 /// A Uniswap-V2 pool with initial liquidity, paid by `provider`, who receives the LP tokens.
@@ -188,6 +249,15 @@ impl Genesis {
                 },
             })
             .collect();
+        // GOV: 60,000 with account 0 (enough to propose alone), 10,000 with each of 1-4.
+        let gov_holders = DEV_KEYS[..5]
+            .iter()
+            .enumerate()
+            .map(|(i, (address, _))| GenesisAccount {
+                address: *address,
+                balance: ether(if i == 0 { 60_000 } else { 10_000 }),
+            })
+            .collect();
         Genesis {
             chain_id: DEV_CHAIN_ID,
             genesis_time,
@@ -204,7 +274,7 @@ impl Genesis {
                     name: "Sheaf Governance".into(),
                     symbol: "GOV".into(),
                     decimals: 18,
-                    balances: to_account0(ether(100_000)),
+                    balances: gov_holders,
                 },
                 GenesisToken {
                     name: "Dai Stablecoin (test)".into(),
@@ -221,6 +291,28 @@ impl Genesis {
                 amount_b: ether(300_000),
                 provider: DEV_KEYS[0].0,
             }],
+            farm: Some(GenesisFarms {
+                reward_token: "SHF".into(),
+                reward_per_block: ether(10),
+                farms: vec![GenesisFarm {
+                    staked: "ETH/DAI".into(),
+                    alloc_point: 100,
+                }],
+            }),
+            // Short windows so a proposal can go from idea to execution in under a minute of
+            // 1-second blocks.
+            gov: Some(GenesisGov {
+                staking_token: "SHF".into(),
+                gov_token: "GOV".into(),
+                gov_per_block: ether(1),
+                voting_delay: 1,
+                voting_period: 20,
+                proposal_threshold: ether(1_000),
+                quorum_numerator: 4,
+                timelock_delay: 5,
+                grace_period: 1_000,
+                cooldown_blocks: 10,
+            }),
             validators: vec![GenesisValidator {
                 name: "dev".into(),
                 pub_key: DEV_VALIDATOR_KEY,
@@ -252,6 +344,37 @@ impl Genesis {
         for account in &self.accounts {
             if !seen.insert(account.address) {
                 return Err(format!("account {} is listed twice", account.address));
+            }
+        }
+        let symbols: std::collections::BTreeSet<&str> =
+            self.tokens.iter().map(|t| t.symbol.as_str()).collect();
+        if symbols.len() != self.tokens.len() {
+            return Err("genesis token symbols must be unique".into());
+        }
+        let require_token = |symbol: &str, role: &str| {
+            if symbols.contains(symbol) {
+                Ok(())
+            } else {
+                Err(format!("{role} {symbol:?} is not a genesis token"))
+            }
+        };
+        if let Some(farm) = &self.farm {
+            require_token(&farm.reward_token, "farm.rewardToken")?;
+        }
+        if let Some(gov) = &self.gov {
+            require_token(&gov.staking_token, "gov.stakingToken")?;
+            require_token(&gov.gov_token, "gov.govToken")?;
+            if self
+                .farm
+                .as_ref()
+                .is_some_and(|f| f.reward_token == gov.gov_token)
+            {
+                return Err("GOV cannot also be the farm's reward token".into());
+            }
+            for (name, value) in gov.params() {
+                let spec = sheaf_gov::params::spec(name).ok_or("unknown parameter")?;
+                sheaf_gov::params::check(&spec.module, name, value)
+                    .map_err(|e| format!("gov: {e}"))?;
             }
         }
         Ok(())

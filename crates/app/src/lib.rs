@@ -352,6 +352,70 @@ fn seed_pool<S: StateWrite>(
     Ok(())
 }
 
+/// Sets up farms, governance staking and the governor from genesis. GOV's genesis holders start
+/// self-delegated, so their votes count from block 1.
+fn init_governance<S: StateWrite>(
+    state: &mut S,
+    genesis: &Genesis,
+    by_symbol: &std::collections::BTreeMap<String, Address>,
+) -> Result<(), AppError> {
+    let symbol = |s: &str| -> Result<Address, AppError> {
+        by_symbol
+            .get(s)
+            .copied()
+            .ok_or_else(|| AppError::Genesis(format!("no genesis token {s}")))
+    };
+    if let Some(farm) = &genesis.farm {
+        sheaf_farm::init(state, symbol(&farm.reward_token)?, farm.reward_per_block);
+        for entry in &farm.farms {
+            let staked = match entry.staked.split_once('/') {
+                Some((a, b)) => {
+                    let resolve = |s: &str| {
+                        if s == "ETH" {
+                            Ok(sheaf_abi::system::WETH)
+                        } else {
+                            symbol(s)
+                        }
+                    };
+                    sheaf_amm::AmmRead::get_pair(&*state, &resolve(a)?, &resolve(b)?)
+                        .ok_or_else(|| AppError::Genesis(format!("no pool {}", entry.staked)))?
+                }
+                None => symbol(&entry.staked)?,
+            };
+            sheaf_farm::add_farm(state, staked, entry.alloc_point, 0, &mut vec![])
+                .map_err(|e| AppError::Genesis(format!("farm {}: {e}", entry.staked)))?;
+        }
+    }
+    if let Some(gov) = &genesis.gov {
+        let gov_token = symbol(&gov.gov_token)?;
+        sheaf_gov::staking::init(
+            state,
+            symbol(&gov.staking_token)?,
+            gov_token,
+            gov.gov_per_block,
+        );
+        for (name, value) in gov.params() {
+            sheaf_gov::params::set(state, name, value).map_err(AppError::Genesis)?;
+        }
+        sheaf_bank::votes::enable(state, &gov_token);
+        let holders = genesis
+            .tokens
+            .iter()
+            .filter(|t| t.symbol == gov.gov_token)
+            .flat_map(|t| &t.balances);
+        for holder in holders {
+            sheaf_bank::votes::delegate(
+                state,
+                &gov_token,
+                &holder.address,
+                &holder.address,
+                &mut vec![],
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The tokens genesis created, in order.
 pub fn genesis_tokens<S: StateRead>(state: &S) -> Vec<Address> {
     let count = state.get_u64(&state_key::genesis_token_count());
@@ -399,11 +463,24 @@ impl Application for SheafApp {
                 .first()
                 .map(|b| b.address)
                 .unwrap_or(Address::ZERO);
+            let module_token = |role: Option<&String>, module: Address| {
+                role.is_some_and(|symbol| *symbol == token.symbol)
+                    .then_some(module)
+            };
+            let minter = module_token(
+                genesis.farm.as_ref().map(|f| &f.reward_token),
+                sheaf_abi::system::MASTER_CHEF,
+            )
+            .or(module_token(
+                genesis.gov.as_ref().map(|g| &g.gov_token),
+                sheaf_abi::system::GOV_STAKING,
+            ))
+            .unwrap_or(Address::ZERO);
             let meta = TokenMeta {
                 name: token.name.clone(),
                 symbol: token.symbol.clone(),
                 decimals: token.decimals,
-                minter: Address::ZERO,
+                minter,
             };
             let address = sheaf_bank::create_user_token(
                 &mut state,
@@ -432,6 +509,8 @@ impl Application for SheafApp {
                 AppError::Genesis(format!("pool {}/{}: {e}", pool.token_a, pool.token_b))
             })?;
         }
+
+        init_governance(&mut state, genesis, &by_symbol)?;
 
         state.put_u64(
             state_key::genesis_token_count(),

@@ -534,6 +534,9 @@ pub fn call<S: StateWrite>(
 ) -> Result<Bytes, Revert> {
     use IGovernor::*;
     let now = env.block.height;
+    if state.gov_token() == Address::ZERO {
+        return Err(Revert::reason("governance is not configured on this chain"));
+    }
     let payable = selector(data)
         .is_some_and(|s| s == execute_0Call::SELECTOR || s == execute_1Call::SELECTOR);
     if !env.value.is_zero() && !payable {

@@ -313,6 +313,9 @@ pub fn call<S: StateWrite>(
     if !env.value.is_zero() {
         return Err(Revert::reason("governance staking is not payable"));
     }
+    if state.gov_token() == Address::ZERO {
+        return Err(Revert::reason("governance is not configured on this chain"));
+    }
     let height = env.block.height;
     let user = env.caller;
     use IGovStaking::*;
