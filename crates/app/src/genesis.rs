@@ -220,7 +220,8 @@ pub const DEV_VALIDATOR_KEY: B256 =
 pub const DEV_FEE_RECIPIENT: Address = address!("5eaf00000000000000000000000000000000fee0");
 
 impl Genesis {
-    /// The dev chain: ten funded accounts, SHF, GOV and DAI, one validator.
+    /// The dev chain: ten funded accounts, SHF, GOV and DAI, ETH/DAI and ETH/SHF pools, a farm
+    /// on each pool's LP token, governance staking and a governor, one validator.
     pub fn dev(genesis_time: u64) -> Self {
         let ether = |n: u64| U256::from(n) * ETHER;
         let accounts = DEV_KEYS
@@ -284,20 +285,36 @@ impl Genesis {
                 },
             ],
             // 100 ETH against 300,000 DAI: 3,000 DAI per ETH.
-            pools: vec![GenesisPool {
-                token_a: "ETH".into(),
-                token_b: "DAI".into(),
-                amount_a: ether(100),
-                amount_b: ether(300_000),
-                provider: DEV_KEYS[0].0,
-            }],
+            // ETH/SHF prices SHF (10,000 SHF per ETH, so 0.30 DAI), which farm APRs need.
+            pools: vec![
+                GenesisPool {
+                    token_a: "ETH".into(),
+                    token_b: "DAI".into(),
+                    amount_a: ether(100),
+                    amount_b: ether(300_000),
+                    provider: DEV_KEYS[0].0,
+                },
+                GenesisPool {
+                    token_a: "ETH".into(),
+                    token_b: "SHF".into(),
+                    amount_a: ether(50),
+                    amount_b: ether(500_000),
+                    provider: DEV_KEYS[0].0,
+                },
+            ],
             farm: Some(GenesisFarms {
                 reward_token: "SHF".into(),
                 reward_per_block: ether(10),
-                farms: vec![GenesisFarm {
-                    staked: "ETH/DAI".into(),
-                    alloc_point: 100,
-                }],
+                farms: vec![
+                    GenesisFarm {
+                        staked: "ETH/DAI".into(),
+                        alloc_point: 100,
+                    },
+                    GenesisFarm {
+                        staked: "ETH/SHF".into(),
+                        alloc_point: 50,
+                    },
+                ],
             }),
             // Short windows so a proposal can go from idea to execution in under a minute of
             // 1-second blocks.
