@@ -2,6 +2,8 @@
 
 mod bench;
 mod client;
+mod farm;
+mod gov;
 mod keys;
 mod node;
 mod pool;
@@ -59,6 +61,20 @@ enum Command {
     Pool {
         #[command(subcommand)]
         command: pool::PoolCommand,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Farms that pay SHF for staked LP tokens: list, deposit, withdraw, harvest.
+    Farm {
+        #[command(subcommand)]
+        command: farm::FarmCommand,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Governance: stake SHF for GOV, delegate, propose, vote, queue, execute.
+    Gov {
+        #[command(subcommand)]
+        command: gov::GovCommand,
         #[command(flatten)]
         common: Common,
     },
@@ -195,6 +211,8 @@ fn main() {
         Command::Query { command, common } => run_query(command, &common),
         Command::Pool { command, common } => pool::run(command, &common),
         Command::Swap(args) => pool::run_swap(args),
+        Command::Farm { command, common } => farm::run(command, &common),
+        Command::Gov { command, common } => gov::run(command, &common),
         Command::Bench { command } => bench::run(command),
     };
     if let Err(error) = result {

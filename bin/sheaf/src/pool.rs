@@ -155,10 +155,7 @@ fn confirm(yes: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn view<C: SolCall>(client: &Client, to: Address, call: C) -> anyhow::Result<C::Return> {
-    let out = wallet::eth_call(client, to, call.abi_encode())?;
-    Ok(C::abi_decode_returns(&out)?)
-}
+use wallet::view;
 
 /// Approves the router for exactly `amount` if its allowance is lower (never unlimited).
 fn approve_exact(
@@ -170,32 +167,12 @@ fn approve_exact(
     if token.is_eth {
         return Ok(());
     }
-    let allowance = view(
-        client,
-        token.address,
-        IERC20::allowanceCall {
-            owner: signer.address,
-            spender: system::UNISWAP_V2_ROUTER,
-        },
-    )?;
-    if allowance >= amount {
-        return Ok(());
-    }
-    eprintln!(
-        "approving the router for {}",
-        wallet::show(amount, &token.symbol, token.decimals)
-    );
-    let call = IERC20::approveCall {
-        spender: system::UNISWAP_V2_ROUTER,
-        value: amount,
+    let info = wallet::TokenInfo {
+        address: token.address,
+        symbol: token.symbol.clone(),
+        decimals: token.decimals,
     };
-    wallet::report(&wallet::send(
-        client,
-        signer,
-        token.address,
-        U256::ZERO,
-        call.abi_encode().into(),
-    )?)
+    wallet::approve_exact(client, signer, &info, system::UNISWAP_V2_ROUTER, amount)
 }
 
 fn split_pair(pair: &str) -> anyhow::Result<(&str, &str)> {

@@ -137,3 +137,63 @@ pub fn amount(input: &str, symbol: &str, decimals: u8) -> anyhow::Result<U256> {
 pub fn show(value: U256, symbol: &str, decimals: u8) -> String {
     format!("{} {symbol}", format_units(value, decimals))
 }
+
+/// Calls a view function and decodes its result.
+pub fn view<C: SolCall>(client: &Client, to: Address, call: C) -> anyhow::Result<C::Return> {
+    let out = eth_call(client, to, call.abi_encode())?;
+    Ok(C::abi_decode_returns(&out)?)
+}
+
+/// Approves `spender` for exactly `amount` of `token` if its allowance is lower (never
+/// unlimited, so a compromised spender can take no more than this action needs).
+pub fn approve_exact(
+    client: &Client,
+    signer: &Signer,
+    token: &TokenInfo,
+    spender: Address,
+    amount: U256,
+) -> anyhow::Result<()> {
+    let allowance = view(
+        client,
+        token.address,
+        IERC20::allowanceCall {
+            owner: signer.address,
+            spender,
+        },
+    )?;
+    if allowance >= amount {
+        return Ok(());
+    }
+    eprintln!(
+        "approving {spender} for {}",
+        show(amount, &token.symbol, token.decimals)
+    );
+    let call = IERC20::approveCall {
+        spender,
+        value: amount,
+    };
+    report(&send(
+        client,
+        signer,
+        token.address,
+        U256::ZERO,
+        call.abi_encode().into(),
+    )?)
+}
+
+/// Sends a call to a system module and reports it.
+pub fn send_call<C: SolCall>(
+    client: &Client,
+    signer: &Signer,
+    to: Address,
+    call: C,
+) -> anyhow::Result<Value> {
+    let receipt = send(client, signer, to, U256::ZERO, call.abi_encode().into())?;
+    report(&receipt)?;
+    Ok(receipt)
+}
+
+/// Parses a decimal base-unit string from a `sheaf_*` response.
+pub fn base_units(v: &Value) -> U256 {
+    v.as_str().and_then(|s| s.parse().ok()).unwrap_or_default()
+}

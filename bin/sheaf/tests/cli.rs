@@ -1,75 +1,15 @@
 //! The CLI against a running dev node, as a person would use it: human amounts in, one-line
 //! errors and non-zero exits on bad input.
 
-use std::{
-    net::TcpListener,
-    process::{Child, Command, Output, Stdio},
-    thread,
-    time::{Duration, Instant},
-};
+mod common;
 
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn sheaf(args: &[&str], rpc: &str, keystore: &std::path::Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sheaf"))
-        .args(args)
-        .env("SHEAF_RPC", rpc)
-        .env("SHEAF_KEYSTORE", keystore)
-        .output()
-        .expect("run sheaf")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).to_string()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).to_string()
-}
+use common::{DevNode, stderr, stdout};
 
 #[test]
 fn cli_moves_eth_and_tokens_and_refuses_bad_input() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let keystore = dir.path().join("keys");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let rpc = format!("http://127.0.0.1:{port}");
-    let _node = Node(
-        Command::new(env!("CARGO_BIN_EXE_sheaf"))
-            .args([
-                "node",
-                "--dev",
-                "--block-time",
-                "0",
-                "--rpc-port",
-                &port.to_string(),
-            ])
-            .arg("--data-dir")
-            .arg(dir.path().join("chain"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn node"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !sheaf(&["query", "addresses"], &rpc, &keystore)
-        .status
-        .success()
-    {
-        assert!(Instant::now() < deadline, "node did not start");
-        thread::sleep(Duration::from_millis(100));
-    }
-
+    let node = DevNode::start(&["--block-time", "0"]);
+    let sheaf = |args: &[&str], _rpc: &str, _keystore: &std::path::Path| node.run(args);
+    let (rpc, keystore) = (node.rpc.clone(), node.keystore.clone());
     let created = sheaf(&["keys", "new", "alice"], &rpc, &keystore);
     assert!(created.status.success(), "{}", stderr(&created));
     let listed = stdout(&sheaf(&["keys", "list"], &rpc, &keystore));
@@ -200,7 +140,7 @@ fn cli_moves_eth_and_tokens_and_refuses_bad_input() {
         "failed commands moved nothing: {after}"
     );
 
-    let down = sheaf(
+    let down = common::sheaf(
         &["query", "balance", "dev0"],
         "http://127.0.0.1:1",
         &keystore,

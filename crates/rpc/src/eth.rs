@@ -69,7 +69,7 @@ impl EthApi {
         }
     }
 
-    fn snapshot(&self, id: Option<BlockId>) -> RpcResult<Snapshot> {
+    pub(crate) fn snapshot(&self, id: Option<BlockId>) -> RpcResult<Snapshot> {
         let height = self.resolve(id)?;
         self.shared
             .storage()
@@ -77,7 +77,7 @@ impl EthApi {
             .map_err(RpcError::server)
     }
 
-    fn stored_block(&self, number: u64) -> RpcResult<Option<StoredBlock>> {
+    pub(crate) fn stored_block(&self, number: u64) -> RpcResult<Option<StoredBlock>> {
         self.shared.chain().block(number).map_err(RpcError::server)
     }
 
@@ -416,37 +416,8 @@ impl EthApi {
     pub fn pools(&self, quote: Option<String>) -> RpcResult<Vec<PoolView>> {
         use sheaf_amm::AmmRead;
         let snapshot = self.snapshot(None)?;
-        let quote = match quote {
-            None => sheaf_app::genesis_tokens(&snapshot)
-                .into_iter()
-                .find(|t| snapshot.token_meta(t).is_some_and(|m| m.symbol == "DAI"))
-                .unwrap_or(sheaf_abi::system::WETH),
-            Some(q) if q.starts_with("0x") => q
-                .parse()
-                .map_err(|_| RpcError::params("quote is not an address"))?,
-            Some(symbol) => self
-                .system_addresses()?
-                .get(&symbol)
-                .and_then(|a| a.parse().ok())
-                .ok_or_else(|| RpcError::params(format!("unknown quote token {symbol}")))?,
-        };
-        // Spot value of `amount` of `token` in the quote token, through a direct pool.
-        let value = |token: Address, amount: U256| -> Option<U256> {
-            if token == quote {
-                return Some(amount);
-            }
-            let pair = snapshot.get_pair(&token, &quote)?;
-            let pool = snapshot.pool(&pair)?;
-            let (r_token, r_quote) = if pool.token0 == token {
-                (pool.reserve0, pool.reserve1)
-            } else {
-                (pool.reserve1, pool.reserve0)
-            };
-            if r_token.is_zero() {
-                return None;
-            }
-            sheaf_primitives::math::mul_div_down(amount, r_quote, r_token).ok()
-        };
+        let quote = self.quote_token(quote)?;
+        let value = |token: Address, amount: U256| spot_value(&snapshot, token, amount, quote);
 
         let latest = self.latest()?;
         let head = self
@@ -524,6 +495,72 @@ impl EthApi {
         }
         Ok(out)
     }
+}
+
+impl EthApi {
+    /// The token values are quoted in: an address, a genesis symbol, or by default DAI (WETH on a
+    /// chain without DAI).
+    pub fn quote_token(&self, quote: Option<String>) -> RpcResult<Address> {
+        let snapshot = self.snapshot(None)?;
+        match quote {
+            None => Ok(sheaf_app::genesis_tokens(&snapshot)
+                .into_iter()
+                .find(|t| snapshot.token_meta(t).is_some_and(|m| m.symbol == "DAI"))
+                .unwrap_or(sheaf_abi::system::WETH)),
+            Some(q) if q.starts_with("0x") => q
+                .parse()
+                .map_err(|_| RpcError::params("quote is not an address")),
+            Some(symbol) => self
+                .system_addresses()?
+                .get(&symbol)
+                .and_then(|a| a.parse().ok())
+                .ok_or_else(|| RpcError::params(format!("unknown quote token {symbol}"))),
+        }
+    }
+}
+
+/// Spot value of `amount` of `token` in `quote`: through a direct pool, else through WETH.
+/// A pool's LP token is worth its share of both reserves. `None` when no pool prices it.
+pub(crate) fn spot_value(
+    snapshot: &Snapshot,
+    token: Address,
+    amount: U256,
+    quote: Address,
+) -> Option<U256> {
+    use sheaf_amm::AmmRead;
+    if token == quote {
+        return Some(amount);
+    }
+    if let Some(pool) = snapshot.pool(&token) {
+        let supply = snapshot.token_supply(&token);
+        if supply.is_zero() {
+            return Some(U256::ZERO);
+        }
+        let share =
+            |reserve: U256| sheaf_primitives::math::mul_div_down(amount, reserve, supply).ok();
+        let a = spot_value(snapshot, pool.token0, share(pool.reserve0)?, quote)?;
+        let b = spot_value(snapshot, pool.token1, share(pool.reserve1)?, quote)?;
+        return Some(a + b);
+    }
+    let direct = |token: Address, amount: U256, quote: Address| -> Option<U256> {
+        let pool = snapshot.pool(&snapshot.get_pair(&token, &quote)?)?;
+        let (r_token, r_quote) = if pool.token0 == token {
+            (pool.reserve0, pool.reserve1)
+        } else {
+            (pool.reserve1, pool.reserve0)
+        };
+        if r_token.is_zero() {
+            return None;
+        }
+        sheaf_primitives::math::mul_div_down(amount, r_quote, r_token).ok()
+    };
+    let weth = sheaf_abi::system::WETH;
+    direct(token, amount, quote).or_else(|| {
+        if token == weth || quote == weth {
+            return None;
+        }
+        direct(weth, direct(token, amount, weth)?, quote)
+    })
 }
 
 /// Tips paid in a block at each percentile of gas used, as geth computes `reward`.

@@ -4,6 +4,7 @@
 mod convert;
 pub mod error;
 pub mod eth;
+pub mod governance;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -187,6 +188,13 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
     register(&mut m, "sheaf_pools", |api, p| {
         api.pools(Args::new(p).optional()?)
     });
+    register(&mut m, "sheaf_farms", |api, p| {
+        let mut args = Args::new(p);
+        let quote = args.optional()?;
+        api.farms(quote, args.optional()?)
+    });
+    register(&mut m, "sheaf_proposals", |api, _| api.proposals());
+    register(&mut m, "sheaf_governance", |api, _| api.governance());
 
     if let Some(heads) = heads {
         m.register_subscription(
