@@ -39,10 +39,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         block_size: usize,
     },
+    /// Cost of one farm deposit and one harvest as the number of stakers grows.
+    Farm {
+        /// Staker counts to measure at, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000,1000000")]
+        stakers: Vec<u64>,
+        /// Samples per staker count.
+        #[arg(long, default_value_t = 2_000)]
+        ops: usize,
+    },
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
+        BenchCommand::Farm { stakers, ops } => crate::bench_farm::run(&stakers, ops),
         BenchCommand::Swaps {
             txs,
             senders,

@@ -1,6 +1,7 @@
 //! `sheaf`: the node (`sheaf node --dev`) and a command-line client for it.
 
 mod bench;
+mod bench_farm;
 mod client;
 mod farm;
 mod gov;
