@@ -52,7 +52,7 @@ async function write(request) {
 test('the dev ETH/DAI pool answers the V2 factory, pair and router views', async () => {
   assert.equal(await pub.readContract({ address: a.uniswapV2Router02, abi: routerAbi, functionName: 'WETH' }), a.WETH);
   assert.equal(await pub.readContract({ address: a.uniswapV2Router02, abi: routerAbi, functionName: 'factory' }), a.uniswapV2Factory);
-  assert.equal(await pub.readContract({ address: a.uniswapV2Factory, abi: factoryAbi, functionName: 'allPairsLength' }), 1n);
+  assert.equal(await pub.readContract({ address: a.uniswapV2Factory, abi: factoryAbi, functionName: 'allPairsLength' }), 2n); // ETH/DAI and ETH/SHF
   const pair = await pub.readContract({ address: a.uniswapV2Factory, abi: factoryAbi, functionName: 'getPair', args: [a.DAI, a.WETH] });
   const [r0, r1] = await pub.readContract({ address: pair, abi: pairAbi, functionName: 'getReserves' });
   const token0 = await pub.readContract({ address: pair, abi: pairAbi, functionName: 'token0' });
