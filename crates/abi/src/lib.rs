@@ -58,6 +58,11 @@ mod governor {
 }
 pub use governor::*;
 
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/IDepositContract.sol"
+);
+
 /// Fixed addresses of the system modules. `eth_getCode` answers a one-byte stub at each, so
 /// wallets treat calls to them as contract interactions.
 pub mod system {
@@ -84,6 +89,9 @@ pub mod system {
     /// The governor (OpenZeppelin Governor ABI shape). Its balances are the treasury.
     pub const GOVERNOR: Address = address!("5eaf000000000000000000000000000000000007");
 
+    /// The deposit contract and validator staking.
+    pub const DEPOSIT_CONTRACT: Address = address!("5eaf000000000000000000000000000000000008");
+
     /// Every system address by the name `sheaf_systemAddresses` reports it under.
     pub const ALL: &[(&str, Address)] = &[
         ("tokenFactory", TOKEN_FACTORY),
@@ -93,6 +101,7 @@ pub mod system {
         ("masterChef", MASTER_CHEF),
         ("govStaking", GOV_STAKING),
         ("governor", GOVERNOR),
+        ("depositContract", DEPOSIT_CONTRACT),
     ];
 
     pub fn is_system(addr: &Address) -> bool {

@@ -2,9 +2,10 @@
 //!
 //! ETH balances, account nonces, and every ERC-20 token on Sheaf.
 //!
-//! - **ETH**: balances in wei and the total supply. ETH is created only at genesis and destroyed
-//!   only by burning EIP-1559 base fees ([`BankWrite::burn_eth`]), so at every height
-//!   `eth_supply == genesis supply - burned base fees`.
+//! - **ETH**: balances in wei and the total supply. ETH is created only at genesis and as
+//!   validator rewards ([`BankWrite::issue_eth`]), and destroyed only by burning EIP-1559 base fees
+//!   and validator penalties ([`BankWrite::burn_eth`]), so at every height
+//!   `eth_supply == genesis supply + eth_issued - eth_burned`.
 //! - **Tokens**: anyone creates one through the factory at [`sheaf_abi::system::TOKEN_FACTORY`];
 //!   each answers the whole ERC-20 interface at its own address. A token may name a *minter*, the
 //!   system address of the module that alone may mint and burn it (LP tokens by amm, SHF by farm);
@@ -86,6 +87,16 @@ pub trait BankRead: StateRead {
         self.get_u256(&state_key::eth_supply())
     }
 
+    /// ETH created since genesis (validator rewards).
+    fn eth_issued(&self) -> U256 {
+        self.get_u256(&state_key::eth_issued())
+    }
+
+    /// ETH destroyed since genesis (base fees and validator penalties).
+    fn eth_burned(&self) -> U256 {
+        self.get_u256(&state_key::eth_burned())
+    }
+
     fn nonce(&self, account: &Address) -> u64 {
         self.get_u64(&state_key::nonce(account))
     }
@@ -151,13 +162,32 @@ pub trait BankWrite: StateWrite {
         Ok(())
     }
 
-    /// Destroys ETH (burned base fees), lowering the total supply with the balance.
+    /// Destroys ETH (burned base fees, validator penalties), lowering the total supply with the
+    /// balance.
     fn burn_eth(&mut self, from: &Address, amount: U256) -> Result<(), BankError> {
         self.require_eth(from, amount)?;
         let balance = self.eth_balance(from);
         self.put_u256(state_key::eth_balance(from), balance - amount);
         let supply = self.eth_supply();
         self.put_u256(state_key::eth_supply(), supply - amount);
+        let burned = self.get_u256(&state_key::eth_burned());
+        self.put_u256(state_key::eth_burned(), burned + amount);
+        Ok(())
+    }
+
+    /// Creates ETH as validator rewards. The staking module is the only caller: together with
+    /// genesis and [`BankWrite::burn_eth`] it is the whole of ETH's supply policy, so
+    /// `eth_supply == genesis + eth_issued - eth_burned` at every height.
+    fn issue_eth(&mut self, to: &Address, amount: U256) -> Result<(), BankError> {
+        let supply = self
+            .eth_supply()
+            .checked_add(amount)
+            .ok_or(BankError::Overflow)?;
+        self.put_u256(state_key::eth_supply(), supply);
+        let issued = self.get_u256(&state_key::eth_issued());
+        self.put_u256(state_key::eth_issued(), issued + amount);
+        let balance = self.eth_balance(to);
+        self.put_u256(state_key::eth_balance(to), balance + amount);
         Ok(())
     }
 

@@ -15,6 +15,14 @@ pub fn eth_supply() -> Vec<u8> {
     b"bank/eth_supply".to_vec()
 }
 
+pub fn eth_issued() -> Vec<u8> {
+    b"bank/eth_issued".to_vec()
+}
+
+pub fn eth_burned() -> Vec<u8> {
+    b"bank/eth_burned".to_vec()
+}
+
 pub fn nonce(account: &Address) -> Vec<u8> {
     key(&[b"bank/nonce/", account.as_slice()])
 }
