@@ -42,7 +42,11 @@ pub enum BenchCommand {
     /// Cost of one farm deposit and one harvest as the number of stakers grows.
     Farm {
         /// Staker counts to measure at, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000,1000000")]
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "1000,10000,100000,1000000"
+        )]
         stakers: Vec<u64>,
         /// Samples per staker count.
         #[arg(long, default_value_t = 2_000)]

@@ -94,8 +94,20 @@ fn measure(stakers: u64, ops: usize) -> anyhow::Result<Row> {
         decimals: 18,
         minter,
     };
-    genesis.create_token(SHF, meta(MASTER_CHEF), &Address::ZERO, U256::ZERO, &mut vec![]);
-    genesis.create_token(LP, meta(Address::ZERO), &Address::ZERO, U256::ZERO, &mut vec![]);
+    genesis.create_token(
+        SHF,
+        meta(MASTER_CHEF),
+        &Address::ZERO,
+        U256::ZERO,
+        &mut vec![],
+    );
+    genesis.create_token(
+        LP,
+        meta(Address::ZERO),
+        &Address::ZERO,
+        U256::ZERO,
+        &mut vec![],
+    );
     sheaf_farm::init(&mut genesis, SHF, U256::from(10u64).pow(U256::from(19u64)));
     sheaf_farm::add_farm(&mut genesis, LP, 100, 0, &mut vec![])
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -115,7 +127,10 @@ fn measure(stakers: u64, ops: usize) -> anyhow::Result<Row> {
         }
         next = end;
         commit(&storage, height, block)?;
-        eprint!("\r  {stakers} stakers: {next} deposited ({:.0} s)", started.elapsed().as_secs_f64());
+        eprint!(
+            "\r  {stakers} stakers: {next} deposited ({:.0} s)",
+            started.elapsed().as_secs_f64()
+        );
     }
     eprintln!();
 
@@ -142,8 +157,13 @@ fn measure(stakers: u64, ops: usize) -> anyhow::Result<Row> {
         let setup_writes = block.changes().len();
         counted.reads.set(0);
         let t = Instant::now();
-        sheaf_farm::call(&mut block, &env(newcomer, at), &call.abi_encode(), &mut vec![])
-            .map_err(|e| anyhow::anyhow!("deposit: {e}"))?;
+        sheaf_farm::call(
+            &mut block,
+            &env(newcomer, at),
+            &call.abi_encode(),
+            &mut vec![],
+        )
+        .map_err(|e| anyhow::anyhow!("deposit: {e}"))?;
         deposits.push(t.elapsed().as_secs_f64() * 1e6);
 
         // An existing staker spread over the whole set.
@@ -153,8 +173,13 @@ fn measure(stakers: u64, ops: usize) -> anyhow::Result<Row> {
             to: veteran,
         };
         let t = Instant::now();
-        sheaf_farm::call(&mut block, &env(veteran, at), &call.abi_encode(), &mut vec![])
-            .map_err(|e| anyhow::anyhow!("harvest: {e}"))?;
+        sheaf_farm::call(
+            &mut block,
+            &env(veteran, at),
+            &call.abi_encode(),
+            &mut vec![],
+        )
+        .map_err(|e| anyhow::anyhow!("harvest: {e}"))?;
         harvests.push(t.elapsed().as_secs_f64() * 1e6);
         reads = counted.reads.get();
         writes = block.changes().len() - setup_writes;

@@ -3,8 +3,8 @@
 
 use alloy_primitives::{Address, Bytes, Log, U256};
 use sheaf_abi::system::{
-    self, GOV_STAKING, GOVERNOR, MASTER_CHEF, TOKEN_FACTORY, UNISWAP_V2_FACTORY, UNISWAP_V2_ROUTER,
-    WETH,
+    self, DEPOSIT_CONTRACT, GOV_STAKING, GOVERNOR, MASTER_CHEF, TOKEN_FACTORY, UNISWAP_V2_FACTORY,
+    UNISWAP_V2_ROUTER, WETH,
 };
 use sheaf_amm::{AmmRead, calls as amm_calls, router as amm_router, weth};
 use sheaf_bank::{BankRead, BankWrite};
@@ -48,6 +48,7 @@ enum Target {
     Farm,
     GovStaking,
     Governor,
+    Staking,
     Pair,
     Token,
     /// A system address whose module takes no calls yet.
@@ -71,6 +72,8 @@ fn target<S: StateRead>(state: &S, to: &Address, data: &[u8]) -> Target {
         Target::GovStaking
     } else if *to == GOVERNOR {
         Target::Governor
+    } else if *to == DEPOSIT_CONTRACT {
+        Target::Staking
     } else if amm_calls::is_pair_call(data) && state.pool(to).is_some() {
         // A pool's address also holds its LP token: Pair functions go to the pool, the rest to
         // the ERC-20.
@@ -95,6 +98,7 @@ pub fn call_gas<S: StateRead>(state: &S, to: &Address, data: &[u8]) -> u64 {
         Target::Farm => sheaf_farm::gas(data),
         Target::GovStaking => sheaf_gov::staking::gas(data),
         Target::Governor => sheaf_gov::governor::gas(data),
+        Target::Staking => sheaf_staking::calls::gas(data),
         Target::Pair => amm_calls::pair_gas(data),
         Target::Token => sheaf_bank::gas_for_token_call(data),
         Target::ReservedSystem | Target::Account => 0,
@@ -120,6 +124,7 @@ pub fn dispatch<S: StateWrite>(
         Target::Farm => sheaf_farm::call(state, env, data, logs),
         Target::GovStaking => sheaf_gov::staking::call(state, env, data, logs),
         Target::Governor => sheaf_gov::governor::call(state, env, data, logs),
+        Target::Staking => sheaf_staking::calls::call(state, env, data, logs),
         Target::Pair => amm_calls::call_pair(state, env, data, logs),
         Target::Token => sheaf_bank::call_token(state, env, data, logs),
         Target::ReservedSystem => Err(Revert::reason(format!(

@@ -26,6 +26,11 @@ pub struct Genesis {
     /// Governance staking and the governor's parameters.
     #[serde(default)]
     pub gov: Option<GenesisGov>,
+    /// Validator staking's parameters (`StakingParams::mainnet()` when absent). Each genesis
+    /// validator starts active with `power` ETH deposited and its fee recipient as withdrawal
+    /// address.
+    #[serde(default)]
+    pub staking: Option<sheaf_staking::StakingParams>,
     pub validators: Vec<GenesisValidator>,
 }
 
@@ -149,6 +154,9 @@ pub struct GenesisValidator {
     pub power: u64,
     /// Where this validator's priority fees go when it proposes.
     pub fee_recipient: Address,
+    /// Where its stake is withdrawn to (default: the fee recipient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal_address: Option<Address>,
 }
 
 impl GenesisValidator {
@@ -218,6 +226,8 @@ pub const DEV_VALIDATOR_KEY: B256 =
 /// Where the dev validator's priority fees go: an address no dev key controls, so fee income
 /// never blurs the dev accounts' balances.
 pub const DEV_FEE_RECIPIENT: Address = address!("5eaf00000000000000000000000000000000fee0");
+/// Where the dev validator's rewards above 32 ETH are withdrawn to once withdrawals start.
+pub const DEV_VALIDATOR_WITHDRAWALS: Address = address!("5eaf00000000000000000000000000000000fee1");
 
 impl Genesis {
     /// The dev chain: ten funded accounts, SHF, GOV and DAI, ETH/DAI and ETH/SHF pools, a farm
@@ -330,11 +340,13 @@ impl Genesis {
                 grace_period: 1_000,
                 cooldown_blocks: 10,
             }),
+            staking: Some(sheaf_staking::StakingParams::dev()),
             validators: vec![GenesisValidator {
                 name: "dev".into(),
                 pub_key: DEV_VALIDATOR_KEY,
                 power: 32,
                 fee_recipient: DEV_FEE_RECIPIENT,
+                withdrawal_address: Some(DEV_VALIDATOR_WITHDRAWALS),
             }],
         }
     }
@@ -349,6 +361,17 @@ impl Genesis {
         }
         if self.validators.iter().any(|v| v.power == 0) {
             return Err("every genesis validator needs power above zero".into());
+        }
+        let staking = self
+            .staking
+            .unwrap_or_else(sheaf_staking::StakingParams::mainnet);
+        staking.validate()?;
+        let full = staking.max_effective_balance / staking.effective_balance_increment;
+        if let Some(v) = self.validators.iter().find(|v| v.power != full) {
+            return Err(format!(
+                "validator {} has power {}; genesis validators start with a full deposit, power {full}",
+                v.name, v.power
+            ));
         }
         let p = &self.params;
         if p.block_gas_limit < 21_000 * 2 {

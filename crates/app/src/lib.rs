@@ -169,6 +169,8 @@ pub enum AppError {
     NothingToCommit,
     #[error("encoding: {0}")]
     Encoding(String),
+    #[error("staking: {0}")]
+    Staking(String),
 }
 
 /// The ABCI++ surface (CometBFT v0.38), in Rust types.
@@ -289,10 +291,10 @@ impl SheafApp {
         self.shared.clone()
     }
 
-    /// The validator set recorded in state, with the fee recipient of each.
+    /// The consensus set as staking last reported it, with each validator's fee recipient.
     pub fn validators(&self) -> Result<Vec<GenesisValidator>, AppError> {
         let snapshot = self.shared.latest_snapshot()?;
-        Ok(read_validators(&snapshot))
+        Ok(consensus_set(&snapshot))
     }
 }
 
@@ -303,11 +305,18 @@ fn read_params<S: StateRead>(state: &S) -> ChainParams {
         .unwrap_or_default()
 }
 
-fn read_validators<S: StateRead>(state: &S) -> Vec<GenesisValidator> {
-    state
-        .get_raw(&state_key::validators())
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
+/// The validators consensus currently runs with (power > 0), as staking last reported them.
+pub fn consensus_set<S: StateRead>(state: &S) -> Vec<GenesisValidator> {
+    sheaf_staking::consensus_set(state)
+        .into_iter()
+        .map(|(v, power)| GenesisValidator {
+            name: format!("validator {}", v.index),
+            pub_key: v.pubkey,
+            power,
+            fee_recipient: v.fee_recipient,
+            withdrawal_address: Some(v.withdrawal_address),
+        })
+        .collect()
 }
 
 /// Reads the next block's base fee from committed state (what `eth_gasPrice` builds on).
@@ -447,9 +456,6 @@ impl Application for SheafApp {
             serde_json::to_vec(&genesis.params).map_err(|e| AppError::Encoding(e.to_string()))?;
         state.put_raw(state_key::params(), params);
         state.put_u64(state_key::base_fee(), genesis.params.initial_base_fee);
-        let validators = serde_json::to_vec(&genesis.validators)
-            .map_err(|e| AppError::Encoding(e.to_string()))?;
-        state.put_raw(state_key::validators(), validators);
         for account in &genesis.accounts {
             state
                 .genesis_mint_eth(&account.address, account.balance)
@@ -498,6 +504,26 @@ impl Application for SheafApp {
             by_symbol.insert(token.symbol.clone(), address);
         }
         sheaf_amm::weth::init_genesis(&mut state);
+        let staking_params = genesis
+            .staking
+            .unwrap_or_else(sheaf_staking::StakingParams::mainnet);
+        let genesis_validators: Vec<sheaf_staking::GenesisValidator> = genesis
+            .validators
+            .iter()
+            .map(|v| sheaf_staking::GenesisValidator {
+                pubkey: v.pub_key,
+                withdrawal_address: v.withdrawal_address.unwrap_or(v.fee_recipient),
+                fee_recipient: v.fee_recipient,
+                balance_gwei: v.power * staking_params.effective_balance_increment,
+            })
+            .collect();
+        let powers = sheaf_staking::init_genesis(
+            &mut state,
+            &staking_params,
+            genesis.chain_id,
+            &genesis_validators,
+        )
+        .map_err(AppError::Genesis)?;
         let genesis_block = BlockContext {
             height: 0,
             timestamp: genesis.genesis_time,
@@ -533,12 +559,11 @@ impl Application for SheafApp {
             .aux_writes()
             .map_err(|e| AppError::Encoding(e.to_string()))?;
         self.shared.storage.commit(prepared, aux)?;
-        let validators = genesis
-            .validators
-            .iter()
-            .map(|v| ValidatorUpdate {
-                pub_key: v.pub_key,
-                power: v.power,
+        let validators = powers
+            .into_iter()
+            .map(|u| ValidatorUpdate {
+                pub_key: u.pubkey,
+                power: u.power,
             })
             .collect();
         Ok(InitChainResponse {
@@ -596,12 +621,11 @@ impl Application for SheafApp {
         let chain_id = snapshot.get_u64(&state_key::chain_id());
         let params = read_params(&snapshot);
         let base_fee = snapshot.get_u64(&state_key::base_fee());
-        let validators = read_validators(&snapshot);
-        let proposer = validators
-            .iter()
-            .find(|v| v.consensus_address() == request.proposer)
-            .map(|v| v.fee_recipient)
-            .unwrap_or(Address::ZERO);
+        // Priority fees go to the proposer's fee recipient.
+        let proposer =
+            sheaf_staking::RegistryRead::validator_by_address(&snapshot, &request.proposer)
+                .map(|v| v.fee_recipient)
+                .unwrap_or(Address::ZERO);
         let ctx = BlockContext {
             height: request.height,
             // Block time never runs backwards, whatever a proposer's clock says.
@@ -609,6 +633,37 @@ impl Application for SheafApp {
             proposer,
             base_fee,
         };
+
+        let votes: Vec<sheaf_staking::Vote> = request
+            .decided_last_commit
+            .votes
+            .iter()
+            .map(|v| sheaf_staking::Vote {
+                validator: v.validator,
+                signed: v.signed,
+            })
+            .collect();
+        let evidence: Vec<sheaf_staking::Evidence> = request
+            .misbehavior
+            .iter()
+            .map(|m| sheaf_staking::Evidence {
+                validator: m.validator,
+                height: m.height,
+            })
+            .collect();
+        let mut staking_logs = vec![];
+        let (mut power_updates, rejected) = sheaf_staking::begin_block(
+            &mut block,
+            request.height,
+            &request.proposer,
+            &votes,
+            &evidence,
+            &mut staking_logs,
+        )
+        .map_err(|e| AppError::Staking(e.to_string()))?;
+        for why in rejected {
+            tracing::warn!(height = request.height, "evidence ignored: {why}");
+        }
 
         let decoded = self.decode_block(&request.txs, chain_id);
         let mut tx_results = Vec::with_capacity(decoded.len());
@@ -647,6 +702,20 @@ impl Application for SheafApp {
             }
         }
 
+        power_updates.extend(
+            sheaf_staking::end_block(&mut block, request.height, &mut staking_logs)
+                .map_err(|e| AppError::Staking(e.to_string()))?,
+        );
+        // The last change of each key wins; CometBFT refuses duplicate keys in one response.
+        let mut validator_updates: Vec<ValidatorUpdate> = vec![];
+        for u in power_updates {
+            validator_updates.retain(|v| v.pub_key != u.pubkey);
+            validator_updates.push(ValidatorUpdate {
+                pub_key: u.pubkey,
+                power: u.power,
+            });
+        }
+
         let next_fee = execute::next_base_fee(
             base_fee,
             gas_used,
@@ -674,7 +743,7 @@ impl Application for SheafApp {
         self.pending = Some(Pending { prepared, block });
         Ok(FinalizeResponse {
             tx_results,
-            validator_updates: vec![],
+            validator_updates,
             app_hash,
         })
     }

@@ -13,11 +13,6 @@ pub fn base_fee() -> Vec<u8> {
     b"app/base_fee".to_vec()
 }
 
-/// The validator set (until the staking module owns it).
-pub fn validators() -> Vec<u8> {
-    b"app/validators".to_vec()
-}
-
 /// How many tokens genesis created (they are the first ones in the factory's list).
 pub fn genesis_token_count() -> Vec<u8> {
     b"app/genesis_token_count".to_vec()

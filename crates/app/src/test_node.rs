@@ -1,18 +1,26 @@
 //! An in-process node for tests: it produces blocks through the [`Application`] trait exactly as
 //! a consensus driver would, and lets a test choose who signed the last commit and what
 //! misbehaviour to report.
+//!
+//! Like CometBFT, it applies the validator updates returned at height H from height H+2, and the
+//! commit a block carries is signed by the set of the height before it.
 
-use alloy_primitives::Bytes;
+use std::collections::{BTreeMap, BTreeSet};
+
+use alloy_primitives::{B256, Bytes};
 use sheaf_state::Snapshot;
 
 use crate::{
-    AppError, Application, CommitInfo, FinalizeBlock, FinalizeResponse, Genesis, GenesisValidator,
-    Misbehavior, SheafApp,
+    AppError, Application, CommitInfo, FinalizeBlock, FinalizeResponse, Genesis, Misbehavior,
+    SheafApp, VoteInfo, genesis::consensus_address,
 };
 
 pub struct TestNode {
     pub app: SheafApp,
-    validators: Vec<GenesisValidator>,
+    /// The validator set (key → power) in force at each height, known up to two ahead.
+    sets: BTreeMap<u64, BTreeMap<B256, u64>>,
+    /// Validators that do not sign.
+    offline: BTreeSet<B256>,
     time: u64,
     _dir: Option<tempfile::TempDir>,
 }
@@ -32,18 +40,46 @@ impl TestNode {
         if app.shared().storage().latest()?.is_none() {
             app.init_chain(genesis)?;
         }
+        let height = app.info()?.last_block_height;
         let time = app
             .shared()
             .chain()
-            .block(app.info()?.last_block_height)?
+            .block(height)?
             .map(|b| b.header.timestamp)
             .unwrap_or(genesis.genesis_time);
+        let current: BTreeMap<B256, u64> = app
+            .validators()?
+            .into_iter()
+            .map(|v| (v.pub_key, v.power))
+            .collect();
+        let sets = (height..=height + 2)
+            .map(|h| (h, current.clone()))
+            .collect();
         Ok(Self {
             app,
-            validators: genesis.validators.clone(),
+            sets,
+            offline: BTreeSet::new(),
             time,
             _dir: None,
         })
+    }
+
+    /// Stops (or resumes) signing for a validator.
+    pub fn set_offline(&mut self, pubkey: B256, offline: bool) {
+        if offline {
+            self.offline.insert(pubkey);
+        } else {
+            self.offline.remove(&pubkey);
+        }
+    }
+
+    /// The set in force at `height`.
+    pub fn set_at(&self, height: u64) -> BTreeMap<B256, u64> {
+        self.sets
+            .range(..=height)
+            .next_back()
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
     }
 
     pub fn height(&self) -> u64 {
@@ -54,9 +90,19 @@ impl TestNode {
         self.app.shared().latest_snapshot().expect("snapshot")
     }
 
-    /// A commit in which every validator signed.
+    /// The commit the next block carries: the previous height's set, online ones signing.
     pub fn full_commit(&self) -> CommitInfo {
-        CommitInfo::all_signed(&self.validators)
+        let previous = self.height();
+        let votes = self
+            .set_at(previous)
+            .into_iter()
+            .map(|(key, power)| VoteInfo {
+                validator: consensus_address(&key),
+                power,
+                signed: !self.offline.contains(&key),
+            })
+            .collect();
+        CommitInfo { round: 0, votes }
     }
 
     /// Finalizes and commits a block with `txs`, every validator signing, no misbehaviour.
@@ -73,16 +119,32 @@ impl TestNode {
         misbehavior: Vec<Misbehavior>,
     ) -> Result<FinalizeResponse, AppError> {
         self.time += 1;
+        let height = self.height() + 1;
+        let proposer = self
+            .set_at(height)
+            .keys()
+            .find(|k| !self.offline.contains(*k))
+            .map(consensus_address)
+            .unwrap_or_default();
         let request = FinalizeBlock {
-            height: self.height() + 1,
+            height,
             time: self.time,
-            proposer: self.validators[0].consensus_address(),
+            proposer,
             decided_last_commit,
             misbehavior,
             txs,
         };
         let response = self.app.finalize_block(request)?;
         self.app.commit()?;
+        let mut next = self.set_at(height + 1);
+        for u in &response.validator_updates {
+            if u.power == 0 {
+                next.remove(&u.pub_key);
+            } else {
+                next.insert(u.pub_key, u.power);
+            }
+        }
+        self.sets.insert(height + 2, next);
         Ok(response)
     }
 

@@ -48,13 +48,15 @@ fn all_eth(node: &TestNode) -> U256 {
         + s.eth_balance(&DEV_FEE_RECIPIENT)
         + s.eth_balance(&address!("00000000000000000000000000000000000000b0"))
         + s.eth_balance(&sheaf_abi::system::WETH)
+        + s.eth_balance(&sheaf_abi::system::DEPOSIT_CONTRACT)
 }
 
 #[test]
 fn transfer_pays_base_fee_and_tip_and_conserves_eth() {
     let mut node = TestNode::new(&genesis());
     let supply0 = node.snapshot().eth_supply();
-    assert_eq!(supply0, U256::from(100_000u64) * ETHER);
+    // Ten dev accounts and the dev validator's 32 ETH deposit.
+    assert_eq!(supply0, U256::from(100_032u64) * ETHER);
     let base_fee = sheaf_app::pending_base_fee(&node.snapshot());
     let (alice, bob) = (dev(1), address!("00000000000000000000000000000000000000b0"));
 

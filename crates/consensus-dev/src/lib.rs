@@ -100,7 +100,6 @@ impl DevDriver {
             .first()
             .map(|v| v.consensus_address())
             .unwrap_or_default();
-        let commit = CommitInfo::all_signed(&validators);
         let (wake_tx, wake_rx) = mpsc::channel();
         let (heads, _) = broadcast::channel(256);
         let pool = Arc::new(DevPool {
@@ -114,7 +113,7 @@ impl DevDriver {
             let (pool, stop) = (pool.clone(), stop.clone());
             thread::Builder::new()
                 .name("dev-driver".into())
-                .spawn(move || run(&mut app, &pool, &stop, wake_rx, config, proposer, commit))
+                .spawn(move || run(&mut app, &pool, &stop, wake_rx, config, proposer))
                 .map_err(|e| AppError::Encoding(format!("spawn driver: {e}")))?
         };
         Ok(Self {
@@ -143,7 +142,6 @@ fn run(
     wake: mpsc::Receiver<()>,
     config: DevConfig,
     proposer: [u8; 20],
-    commit: CommitInfo,
 ) -> Result<(), AppError> {
     let mut next_block = Instant::now() + config.block_time;
     loop {
@@ -169,7 +167,7 @@ fn run(
         if stop.load(Ordering::SeqCst) {
             return Ok(());
         }
-        if let Err(e) = produce_block(app, pool, &config, proposer, &commit) {
+        if let Err(e) = produce_block(app, pool, &config, proposer) {
             tracing::error!(error = %e, "block production failed; the dev node stops");
             return Err(e);
         }
@@ -181,9 +179,10 @@ fn produce_block(
     pool: &DevPool,
     config: &DevConfig,
     proposer: [u8; 20],
-    commit: &CommitInfo,
 ) -> Result<(), AppError> {
     let shared = app.shared();
+    // The dev chain simulates a healthy network: every validator in the current set signs.
+    let commit = CommitInfo::all_signed(&app.validators()?);
     let height = app.info()?.last_block_height + 1;
     let selected = {
         let snapshot = shared.latest_snapshot()?;
@@ -204,7 +203,7 @@ fn produce_block(
         height,
         time,
         proposer,
-        decided_last_commit: commit.clone(),
+        decided_last_commit: commit,
         misbehavior: vec![],
         txs: selected.iter().map(|tx| tx.raw.clone()).collect(),
     };

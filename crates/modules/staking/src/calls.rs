@@ -36,7 +36,11 @@ pub fn status(v: &Validator, p: &crate::StakingParams, epoch: u64) -> IStaking::
         return Slashed;
     }
     if v.withdrawable_epoch <= epoch {
-        return if v.balance == 0 { Withdrawn } else { Withdrawable };
+        return if v.balance == 0 {
+            Withdrawn
+        } else {
+            Withdrawable
+        };
     }
     if v.exit_epoch <= epoch {
         return Exited;
@@ -45,9 +49,14 @@ pub fn status(v: &Validator, p: &crate::StakingParams, epoch: u64) -> IStaking::
         return Jailed;
     }
     if v.is_active(epoch) {
-        return if v.exit_epoch != FAR_FUTURE { Exiting } else { Active };
+        return if v.exit_epoch != FAR_FUTURE {
+            Exiting
+        } else {
+            Active
+        };
     }
-    if v.activation_eligibility_epoch != FAR_FUTURE || v.effective_balance >= p.max_effective_balance
+    if v.activation_eligibility_epoch != FAR_FUTURE
+        || v.effective_balance >= p.max_effective_balance
     {
         Eligible
     } else {
@@ -97,13 +106,21 @@ fn process_deposit<S: StateWrite>(
     logs: &mut Vec<Log>,
 ) -> Result<(), Revert> {
     let p = params(state);
-    let pubkey: [u8; 32] = c.pubkey.as_ref().try_into().map_err(|_| invalid("pubkey must be 32 bytes (ed25519)"))?;
+    let pubkey: [u8; 32] = c
+        .pubkey
+        .as_ref()
+        .try_into()
+        .map_err(|_| invalid("pubkey must be 32 bytes (ed25519)"))?;
     let credentials: [u8; 32] = c
         .withdrawal_credentials
         .as_ref()
         .try_into()
         .map_err(|_| invalid("withdrawal_credentials must be 32 bytes"))?;
-    let signature: [u8; 64] = c.signature.as_ref().try_into().map_err(|_| invalid("signature must be 64 bytes (ed25519)"))?;
+    let signature: [u8; 64] = c
+        .signature
+        .as_ref()
+        .try_into()
+        .map_err(|_| invalid("signature must be 64 bytes (ed25519)"))?;
     let (pubkey, credentials) = (B256::from(pubkey), B256::from(credentials));
     let gwei = U256::from(GWEI_PER_ETH);
     if env.value < U256::from(p.min_deposit) * gwei {
@@ -113,7 +130,9 @@ fn process_deposit<S: StateWrite>(
         return Err(invalid("deposit value not multiple of gwei"));
     }
     let amount = u64::try_from(env.value / gwei).map_err(|_| invalid("deposit value too high"))?;
-    if deposit::deposit_data_root(&pubkey, &credentials, amount, &signature) != c.deposit_data_root.0 {
+    if deposit::deposit_data_root(&pubkey, &credentials, amount, &signature)
+        != c.deposit_data_root.0
+    {
         return Err(invalid(
             "reconstructed DepositData does not match supplied deposit_data_root",
         ));
@@ -123,16 +142,29 @@ fn process_deposit<S: StateWrite>(
         Some(v) => v,
         None => {
             let address = deposit::credentials_address(&credentials).ok_or_else(|| {
-                invalid("withdrawal_credentials must be 0x01 followed by 11 zero bytes and an address")
+                invalid(
+                    "withdrawal_credentials must be 0x01 followed by 11 zero bytes and an address",
+                )
             })?;
             let chain_id = state.get_u64(&state_key::chain_id());
-            if !deposit::verify_proof_of_possession(chain_id, &pubkey, &credentials, amount, &signature) {
-                return Err(invalid("the signature is not a valid proof of possession of pubkey"));
+            if !deposit::verify_proof_of_possession(
+                chain_id,
+                &pubkey,
+                &credentials,
+                amount,
+                &signature,
+            ) {
+                return Err(invalid(
+                    "the signature is not a valid proof of possession of pubkey",
+                ));
             }
             registry::register(state, pubkey, address)
         }
     };
-    v.balance = v.balance.checked_add(amount).ok_or_else(|| invalid("balance overflow"))?;
+    v.balance = v
+        .balance
+        .checked_add(amount)
+        .ok_or_else(|| invalid("balance overflow"))?;
     if v.activation_epoch == FAR_FUTURE && v.effective_balance < p.max_effective_balance {
         // Before activation the effective balance follows deposits directly (`apply_deposit`
         // sets it for a new validator); hysteresis applies from the next epoch.
@@ -141,7 +173,10 @@ fn process_deposit<S: StateWrite>(
     }
     registry::put_validator(state, &v);
     let index = state.deposit_count();
-    deposit::insert_leaf(state, deposit::deposit_data_root(&pubkey, &credentials, amount, &signature));
+    deposit::insert_leaf(
+        state,
+        deposit::deposit_data_root(&pubkey, &credentials, amount, &signature),
+    );
     logs.push(event(IDepositContract::DepositEvent {
         pubkey: Bytes::copy_from_slice(pubkey.as_slice()),
         withdrawal_credentials: Bytes::copy_from_slice(credentials.as_slice()),
@@ -161,7 +196,7 @@ pub fn call<S: StateWrite>(
     let p = params(state);
     let height = env.block.height;
     let epoch = epoch_of(&p, height);
-    if selector(data).is_some_and(|s| IDepositContractCalls::valid_selector(s)) {
+    if selector(data).is_some_and(<IDepositContractCalls as SolInterface>::valid_selector) {
         let output = match decode_call::<IDepositContractCalls>(data)? {
             IDepositContractCalls::deposit(c) => {
                 process_deposit(state, env, c, logs)?;
@@ -173,9 +208,9 @@ pub fn call<S: StateWrite>(
                 ))
             }
             IDepositContractCalls::get_deposit_count(_) => {
-                IDepositContract::get_deposit_countCall::abi_encode_returns(&Bytes::copy_from_slice(
-                    &state.deposit_count().to_le_bytes(),
-                ))
+                IDepositContract::get_deposit_countCall::abi_encode_returns(
+                    &Bytes::copy_from_slice(&state.deposit_count().to_le_bytes()),
+                )
             }
         };
         return Ok(output.into());
@@ -225,7 +260,9 @@ pub fn call<S: StateWrite>(
                 return Err(cannot("the validator is already exiting"));
             }
             if epoch < v.activation_epoch + p.min_active_before_exit {
-                return Err(cannot("the validator has not been active long enough to exit"));
+                return Err(cannot(
+                    "the validator has not been active long enough to exit",
+                ));
             }
             let mut all = state.validators();
             epoch::initiate_exit(&p, &mut all, v.index as usize, epoch);

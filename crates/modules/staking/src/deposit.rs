@@ -196,9 +196,9 @@ mod tests {
         // Recompute: pad to depth 32 with zero hashes.
         let zero = zero_hashes();
         let mut layer: Vec<[u8; 32]> = leaves.clone();
-        for level in 0..TREE_DEPTH as usize {
+        for zero_hash in zero.iter().take(TREE_DEPTH as usize) {
             if layer.len() % 2 == 1 {
-                layer.push(zero[level]);
+                layer.push(*zero_hash);
             }
             layer = layer.chunks(2).map(|p| sha256(&[&p[0], &p[1]])).collect();
         }
@@ -213,12 +213,35 @@ mod tests {
         let credentials = address_credentials(&Address::repeat_byte(0xab));
         let amount = 32_000_000_000;
         let (pubkey, signature) = sign_deposit(24239, &secret, &credentials, amount);
-        assert!(verify_proof_of_possession(24239, &pubkey, &credentials, amount, &signature));
-        assert!(!verify_proof_of_possession(1, &pubkey, &credentials, amount, &signature));
-        assert!(!verify_proof_of_possession(24239, &pubkey, &credentials, amount + 1, &signature));
+        assert!(verify_proof_of_possession(
+            24239,
+            &pubkey,
+            &credentials,
+            amount,
+            &signature
+        ));
+        assert!(!verify_proof_of_possession(
+            1,
+            &pubkey,
+            &credentials,
+            amount,
+            &signature
+        ));
+        assert!(!verify_proof_of_possession(
+            24239,
+            &pubkey,
+            &credentials,
+            amount + 1,
+            &signature
+        ));
         let other = address_credentials(&Address::repeat_byte(0xcd));
-        assert!(!verify_proof_of_possession(24239, &pubkey, &other, amount, &signature));
-        assert_eq!(credentials_address(&credentials), Some(Address::repeat_byte(0xab)));
+        assert!(!verify_proof_of_possession(
+            24239, &pubkey, &other, amount, &signature
+        ));
+        assert_eq!(
+            credentials_address(&credentials),
+            Some(Address::repeat_byte(0xab))
+        );
         assert_eq!(credentials_address(&B256::ZERO), None);
     }
 }

@@ -7,8 +7,9 @@ use sheaf_module_api::Revert;
 use sheaf_state::StateWrite;
 
 use crate::{
-    PowerUpdate, penalize,
+    PowerUpdate,
     params::{FAR_FUTURE, StakingParams},
+    penalize,
     registry::{self, RegistryRead, Validator},
     reward, spec,
 };
@@ -70,7 +71,12 @@ pub fn process_epoch<S: StateWrite>(
 
     // 1. Rewards and penalties for what was tallied this epoch.
     for v in all.iter_mut() {
-        let expected = weight_between(&weights, epoch_start, v.tally_from, v.tally_until.min(height));
+        let expected = weight_between(
+            &weights,
+            epoch_start,
+            v.tally_from,
+            v.tally_until.min(height),
+        );
         let signed = expected.saturating_sub(v.missed_weight);
         let mut earned = spec::proposer_reward(p, total_active, v.proposed_weight);
         let mut owed = spec::missing_penalty(p, total_active, v.effective_balance, v.missed_blocks);
@@ -111,7 +117,9 @@ pub fn process_epoch<S: StateWrite>(
     let mut queue: Vec<usize> = (0..all.len())
         .filter(|&i| {
             let v = &all[i];
-            v.activation_eligibility_epoch <= epoch && v.activation_epoch == FAR_FUTURE && !v.slashed
+            v.activation_eligibility_epoch <= epoch
+                && v.activation_epoch == FAR_FUTURE
+                && !v.slashed
         })
         .collect();
     queue.sort_by_key(|&i| (all[i].activation_eligibility_epoch, all[i].index));

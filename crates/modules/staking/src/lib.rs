@@ -71,7 +71,11 @@ pub enum EvidenceRejected {
     #[error("no validator has consensus address {0}")]
     UnknownValidator(String),
     #[error("evidence from height {evidence} is older than {max_age} blocks at height {now}")]
-    Expired { evidence: u64, now: u64, max_age: u64 },
+    Expired {
+        evidence: u64,
+        now: u64,
+        max_age: u64,
+    },
     #[error("evidence from height {evidence} is in the future at height {now}")]
     Future { evidence: u64, now: u64 },
     #[error("validator {0} is not slashable (already slashed, not active or withdrawable)")]
@@ -83,7 +87,9 @@ fn wei(gwei: u64) -> U256 {
 }
 
 pub fn params<S: StateRead + ?Sized>(state: &S) -> StakingParams {
-    state.staking_params().unwrap_or_else(StakingParams::mainnet)
+    state
+        .staking_params()
+        .unwrap_or_else(StakingParams::mainnet)
 }
 
 pub fn epoch_of(p: &StakingParams, height: u64) -> u64 {
@@ -102,6 +108,7 @@ fn event<E: SolEvent>(e: E) -> Log {
 pub struct GenesisValidator {
     pub pubkey: B256,
     pub withdrawal_address: Address,
+    pub fee_recipient: Address,
     pub balance_gwei: u64,
 }
 
@@ -123,6 +130,7 @@ pub fn init_genesis<S: StateWrite>(
             return Err(format!("validator {} is listed twice", g.pubkey));
         }
         let mut v = registry::register(state, g.pubkey, g.withdrawal_address);
+        v.fee_recipient = g.fee_recipient;
         v.balance = g.balance_gwei;
         v.effective_balance = (g.balance_gwei - g.balance_gwei % p.effective_balance_increment)
             .min(p.max_effective_balance);
@@ -350,7 +358,8 @@ fn slash<S: StateWrite>(
         withdrawableEpoch: v.withdrawable_epoch,
     }));
     // No whistleblower reported consensus evidence, so the proposer takes the whole reward.
-    let (whistleblower_reward, _proposer_share) = spec::whistleblower_reward(p, v.effective_balance);
+    let (whistleblower_reward, _proposer_share) =
+        spec::whistleblower_reward(p, v.effective_balance);
     if let Some(mut proposer) = state.validator_by_address(proposer) {
         reward(state, &mut proposer, whistleblower_reward)?;
         registry::put_validator(state, &proposer);
@@ -372,7 +381,7 @@ pub fn end_block<S: StateWrite>(
     if height >= state.withdrawals_height() {
         sweep_withdrawals(state, &p, height, logs)?;
     }
-    if (height + 1) % p.epoch_blocks == 0 {
+    if (height + 1).is_multiple_of(p.epoch_blocks) {
         return epoch::process_epoch(state, &p, height, logs);
     }
     Ok(vec![])
@@ -401,7 +410,8 @@ fn sweep_withdrawals<S: StateWrite>(
         };
         let amount = if v.withdrawable_epoch <= epoch && v.balance > 0 {
             v.balance
-        } else if v.effective_balance == p.max_effective_balance && v.balance > p.max_effective_balance
+        } else if v.effective_balance == p.max_effective_balance
+            && v.balance > p.max_effective_balance
         {
             v.balance - p.max_effective_balance
         } else {
@@ -432,7 +442,10 @@ fn sweep_withdrawals<S: StateWrite>(
 /// Governance's withdrawals upgrade: withdrawals flow from `height` on.
 pub fn enable_withdrawals<S: StateWrite>(state: &mut S, height: u64) {
     if height < state.withdrawals_height() {
-        state.put_raw(state_key::withdrawals_height(), height.to_be_bytes().to_vec());
+        state.put_raw(
+            state_key::withdrawals_height(),
+            height.to_be_bytes().to_vec(),
+        );
     }
 }
 

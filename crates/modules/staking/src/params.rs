@@ -120,21 +120,34 @@ impl StakingParams {
         let positive = [
             ("epochBlocks", self.epoch_blocks),
             ("secondsPerBlock", self.seconds_per_block),
-            ("effectiveBalanceIncrement", self.effective_balance_increment),
+            (
+                "effectiveBalanceIncrement",
+                self.effective_balance_increment,
+            ),
             ("churnLimitQuotient", self.churn_limit_quotient),
             ("slashingsVector", self.slashings_vector),
-            ("minSlashingPenaltyQuotient", self.min_slashing_penalty_quotient),
-            ("whistleblowerRewardQuotient", self.whistleblower_reward_quotient),
+            (
+                "minSlashingPenaltyQuotient",
+                self.min_slashing_penalty_quotient,
+            ),
+            (
+                "whistleblowerRewardQuotient",
+                self.whistleblower_reward_quotient,
+            ),
             ("downtimeWindow", self.downtime_window),
             ("downtimePenaltyQuotient", self.downtime_penalty_quotient),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("staking.{name} must be above zero"));
         }
-        if self.max_effective_balance % self.effective_balance_increment != 0 {
+        if !self
+            .max_effective_balance
+            .is_multiple_of(self.effective_balance_increment)
+        {
             return Err("maxEffectiveBalance must be a whole number of increments".into());
         }
-        if self.downtime_jail_threshold == 0 || self.downtime_jail_threshold > self.downtime_window {
+        if self.downtime_jail_threshold == 0 || self.downtime_jail_threshold > self.downtime_window
+        {
             return Err("downtimeJailThreshold must be between 1 and downtimeWindow".into());
         }
         if self.downtime_window > 4096 {

@@ -16,8 +16,11 @@ pub struct Validator {
     pub index: u64,
     /// The ed25519 consensus key.
     pub pubkey: B256,
-    /// From the 0x01 withdrawal credentials; also where its proposer fees go.
+    /// From the 0x01 withdrawal credentials.
     pub withdrawal_address: Address,
+    /// Where its priority fees go when it proposes (the withdrawal address unless genesis said
+    /// otherwise).
+    pub fee_recipient: Address,
     /// Gwei.
     pub balance: u64,
     /// Gwei, a whole number of increments.
@@ -46,7 +49,7 @@ pub struct Validator {
 type Fields = (
     (u64, B256, Address, u64, u64, bool),
     (u64, u64, u64, u64, u64, u64),
-    (u64, u64, u64, u64, u64, u64),
+    (u64, u64, u64, u64, u64, u64, Address),
 );
 
 impl Validator {
@@ -55,6 +58,7 @@ impl Validator {
             index,
             pubkey,
             withdrawal_address,
+            fee_recipient: withdrawal_address,
             balance: 0,
             effective_balance: 0,
             slashed: false,
@@ -98,6 +102,7 @@ impl Validator {
                 self.missed_blocks,
                 self.missed_weight,
                 self.proposed_weight,
+                self.fee_recipient,
             ),
         );
         fields.abi_encode_params()
@@ -124,6 +129,7 @@ impl Validator {
             missed_blocks: c.3,
             missed_weight: c.4,
             proposed_weight: c.5,
+            fee_recipient: c.6,
         })
     }
 

@@ -26,7 +26,7 @@ pub fn integer_squareroot(n: u64) -> u64 {
         return 4_294_967_295;
     }
     let mut x = n;
-    let mut y = (x + 1) / 2;
+    let mut y = x.div_ceil(2);
     while y < x {
         x = y;
         y = (x + n / x) / 2;
@@ -102,7 +102,11 @@ pub fn missing_penalty(
 /// (summed over the blocks it proposed): `process_attestation`'s
 /// `Σ base_reward * weight / ((64 - 8) * 64 / 8)`, i.e. 8/64 of what those signers' full weights
 /// are worth.
-pub fn proposer_reward(p: &StakingParams, total_active_balance: u64, included_increments: u64) -> u64 {
+pub fn proposer_reward(
+    p: &StakingParams,
+    total_active_balance: u64,
+    included_increments: u64,
+) -> u64 {
     let (num, den) = per_block_base(p, total_active_balance);
     let value = num * PROPOSER_WEIGHT as u128 * included_increments as u128
         / (den * WEIGHT_DENOMINATOR as u128);
@@ -130,7 +134,8 @@ pub fn churn_limit(p: &StakingParams, active_validators: u64) -> u64 {
 
 /// `get_validator_activation_churn_limit` (`specs/deneb/beacon-chain.md`).
 pub fn activation_churn_limit(p: &StakingParams, active_validators: u64) -> u64 {
-    p.max_activation_churn.min(churn_limit(p, active_validators))
+    p.max_activation_churn
+        .min(churn_limit(p, active_validators))
 }
 
 /// `slash_validator`'s immediate penalty (`specs/electra/beacon-chain.md` quotient).
@@ -173,7 +178,15 @@ mod tests {
 
     #[test]
     fn integer_squareroot_matches_the_spec() {
-        for (n, root) in [(0, 0), (1, 1), (3, 1), (4, 2), (15, 3), (16, 4), (1 << 62, 1 << 31)] {
+        for (n, root) in [
+            (0, 0),
+            (1, 1),
+            (3, 1),
+            (4, 2),
+            (15, 3),
+            (16, 4),
+            (1 << 62, 1 << 31),
+        ] {
             assert_eq!(integer_squareroot(n), root);
         }
         assert_eq!(integer_squareroot(u64::MAX), 4_294_967_295);
@@ -191,7 +204,10 @@ mod tests {
             (30_000_000, 369),
             (100_000_000, 202),
         ] {
-            assert_eq!(base_reward_per_increment(&mainnet(), eth(staked)), per_increment);
+            assert_eq!(
+                base_reward_per_increment(&mainnet(), eth(staked)),
+                per_increment
+            );
         }
     }
 
@@ -216,14 +232,29 @@ mod tests {
         let p = mainnet();
         let eth = GWEI_PER_ETH;
         // Down only once the balance falls a quarter ETH below.
-        assert_eq!(updated_effective_balance(&p, 32 * eth - eth / 4, 32 * eth), 32 * eth);
-        assert_eq!(updated_effective_balance(&p, 32 * eth - eth / 4 - 1, 32 * eth), 31 * eth);
+        assert_eq!(
+            updated_effective_balance(&p, 32 * eth - eth / 4, 32 * eth),
+            32 * eth
+        );
+        assert_eq!(
+            updated_effective_balance(&p, 32 * eth - eth / 4 - 1, 32 * eth),
+            31 * eth
+        );
         // Up only once it rises 1.25 ETH above.
-        assert_eq!(updated_effective_balance(&p, 31 * eth + 5 * eth / 4, 31 * eth), 31 * eth);
-        assert_eq!(updated_effective_balance(&p, 31 * eth + 5 * eth / 4 + 1, 31 * eth), 32 * eth);
+        assert_eq!(
+            updated_effective_balance(&p, 31 * eth + 5 * eth / 4, 31 * eth),
+            31 * eth
+        );
+        assert_eq!(
+            updated_effective_balance(&p, 31 * eth + 5 * eth / 4 + 1, 31 * eth),
+            32 * eth
+        );
         // Never above the maximum.
         assert_eq!(updated_effective_balance(&p, 40 * eth, 31 * eth), 32 * eth);
-        assert_eq!(updated_effective_balance(&p, 17 * eth + 1, 20 * eth), 17 * eth);
+        assert_eq!(
+            updated_effective_balance(&p, 17 * eth + 1, 20 * eth),
+            17 * eth
+        );
     }
 
     #[test]
