@@ -86,7 +86,9 @@ interface IGovernor {
 /// - uniswapV2Factory.setFeeTo: any address (zero turns the protocol fee off).
 /// - governor.transferTreasury: token zero (ETH) or a token; a non-zero recipient and amount.
 /// - governor.setParameter / govStaking.setParameter: a declared parameter within its range
-///   (listed by `sheaf_governanceParameters`).
+///   (listed by `sheaf_governance`).
+/// - depositContract.enableWithdrawals: the withdrawals upgrade; validator withdrawals flow from
+///   the executing block on (a no-op if they already do).
 interface ISheafGovernanceActions {
     function addFarm(address stakedToken, uint64 allocPoint) external;
     function setFarmAllocation(uint256 pid, uint64 allocPoint) external;
@@ -95,4 +97,5 @@ interface ISheafGovernanceActions {
     function setFeeTo(address feeTo) external;
     function transferTreasury(address token, address to, uint256 amount) external;
     function setParameter(string calldata name, uint256 value) external;
+    function enableWithdrawals() external;
 }

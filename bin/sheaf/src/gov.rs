@@ -114,6 +114,9 @@ pub struct ProposeArgs {
     /// Set a governance parameter: NAME=VALUE (see `sheaf gov info`).
     #[arg(long, value_name = "NAME=VALUE")]
     set_param: Vec<String>,
+    /// The validator withdrawals upgrade: withdrawals flow from the executing block on.
+    #[arg(long)]
+    enable_withdrawals: bool,
 }
 
 fn split<'a>(input: &'a str, sep: char, what: &str) -> anyhow::Result<(&'a str, &'a str)> {
@@ -217,7 +220,7 @@ fn actions(
     }
     if out.is_empty() {
         bail!(
-            "a proposal needs at least one action (--set-farm-alloc, --add-farm, --reward-per-block, --gov-per-block, --fee-to, --treasury-transfer or --set-param)"
+            "a proposal needs at least one action (--set-farm-alloc, --add-farm, --reward-per-block, --gov-per-block, --fee-to, --treasury-transfer, --set-param or --enable-withdrawals)"
         );
     }
     Ok(out)

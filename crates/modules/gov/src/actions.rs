@@ -7,7 +7,7 @@
 use alloy_primitives::{Address, Bytes, Log, U256};
 use sheaf_abi::{
     ISheafGovernanceActions::{self, ISheafGovernanceActionsCalls},
-    system::{GOV_STAKING, GOVERNOR, MASTER_CHEF, UNISWAP_V2_FACTORY},
+    system::{DEPOSIT_CONTRACT, GOV_STAKING, GOVERNOR, MASTER_CHEF, UNISWAP_V2_FACTORY},
 };
 use sheaf_bank::{BankRead, BankWrite};
 use sheaf_farm::FarmRead;
@@ -47,6 +47,8 @@ pub enum Action {
         name: String,
         value: U256,
     },
+    /// The validator-staking withdrawals upgrade.
+    EnableWithdrawals,
 }
 
 impl std::fmt::Display for Action {
@@ -73,6 +75,7 @@ impl std::fmt::Display for Action {
                 write!(f, "transfer {amount} {what} from the treasury to {to}")
             }
             Action::SetParameter { name, value, .. } => write!(f, "set {name} to {value}"),
+            Action::EnableWithdrawals => write!(f, "enable validator withdrawals"),
         }
     }
 }
@@ -144,6 +147,10 @@ pub fn decode(target: &Address, value: U256, calldata: &[u8]) -> Result<Action, 
                 amount: c.amount,
             }
         }
+        ISheafGovernanceActionsCalls::enableWithdrawals(_) => {
+            require_target(target, DEPOSIT_CONTRACT, "enableWithdrawals")?;
+            Action::EnableWithdrawals
+        }
         ISheafGovernanceActionsCalls::setParameter(c) => {
             params::check(target, &c.name, c.value)?;
             Action::SetParameter {
@@ -186,6 +193,10 @@ pub fn execute<S: StateWrite>(
         }
         Action::SetParameter { name, value, .. } => {
             params::set(state, name, *value).map_err(Revert::reason)
+        }
+        Action::EnableWithdrawals => {
+            sheaf_staking::enable_withdrawals(state, height);
+            Ok(())
         }
     }
 }
@@ -273,6 +284,7 @@ pub fn encode(action: &Action) -> (Address, Bytes) {
             }
             .abi_encode(),
         ),
+        Action::EnableWithdrawals => (DEPOSIT_CONTRACT, A::enableWithdrawalsCall {}.abi_encode()),
     };
     (target, data.into())
 }

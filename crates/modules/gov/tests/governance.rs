@@ -532,6 +532,7 @@ fn treasury_parameters_and_emission_change_by_proposal() {
             Action::SetGovPerBlock(U256::from(7)),
             Action::SetRewardPerBlock(U256::from(9)),
             Action::SetFeeTo(CAROL),
+            Action::EnableWithdrawals,
         ],
         "housekeeping",
     );
@@ -548,4 +549,8 @@ fn treasury_parameters_and_emission_change_by_proposal() {
     );
     assert_eq!(c.state.reward_per_block(), U256::from(9));
     assert_eq!(sheaf_amm::AmmRead::fee_to(&c.state), CAROL);
+    assert_eq!(
+        sheaf_staking::RegistryRead::withdrawals_height(&c.state),
+        19
+    );
 }
