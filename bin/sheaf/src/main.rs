@@ -8,6 +8,7 @@ mod gov;
 mod keys;
 mod node;
 mod pool;
+mod validator;
 mod wallet;
 
 use std::path::PathBuf;
@@ -76,6 +77,13 @@ enum Command {
     Gov {
         #[command(subcommand)]
         command: gov::GovCommand,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Validators: keygen, deposit 32 ETH, status, list, exit, unjail.
+    Validator {
+        #[command(subcommand)]
+        command: validator::ValidatorCommand,
         #[command(flatten)]
         common: Common,
     },
@@ -214,6 +222,7 @@ fn main() {
         Command::Swap(args) => pool::run_swap(args),
         Command::Farm { command, common } => farm::run(command, &common),
         Command::Gov { command, common } => gov::run(command, &common),
+        Command::Validator { command, common } => validator::run(command, &common),
         Command::Bench { command } => bench::run(command),
     };
     if let Err(error) = result {

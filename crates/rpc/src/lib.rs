@@ -5,6 +5,7 @@ mod convert;
 pub mod error;
 pub mod eth;
 pub mod governance;
+pub mod staking;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -195,6 +196,9 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
     });
     register(&mut m, "sheaf_proposals", |api, _| api.proposals());
     register(&mut m, "sheaf_governance", |api, _| api.governance());
+    register(&mut m, "sheaf_validators", |api, p| {
+        api.validators(Args::new(p).optional()?)
+    });
 
     if let Some(heads) = heads {
         m.register_subscription(
