@@ -18,14 +18,6 @@ fn eth_of(node: &DevNode, who: &str) -> f64 {
         .expect("ETH line")
 }
 
-fn status(node: &DevNode) -> String {
-    node.ok(&["validator", "status", "v1"])
-        .lines()
-        .find_map(|l| l.strip_prefix("status            "))
-        .expect("status line")
-        .to_string()
-}
-
 #[test]
 fn deposit_activate_exit_and_withdraw_after_the_upgrade() {
     let node = DevNode::start(&["--block-time", "0.1"]);
