@@ -59,12 +59,20 @@ pub struct StoredBlock {
     pub header: Header,
     pub txs: Vec<StoredTx>,
     pub receipts: Vec<StoredReceipt>,
+    /// Validator withdrawals paid at the end of the block (EIP-4895).
+    #[serde(default)]
+    pub withdrawals: Vec<alloy_eips::eip4895::Withdrawal>,
 }
 
 impl StoredBlock {
     /// Fills in the roots, bloom and gas of `header` from the transactions and receipts, then
     /// hashes it the way Ethereum does (keccak of the RLP header).
-    pub fn seal(mut header: Header, txs: Vec<StoredTx>, receipts: Vec<StoredReceipt>) -> Self {
+    pub fn seal(
+        mut header: Header,
+        txs: Vec<StoredTx>,
+        receipts: Vec<StoredReceipt>,
+        withdrawals: Vec<alloy_eips::eip4895::Withdrawal>,
+    ) -> Self {
         let envelopes: Vec<&TxEnvelope> = txs.iter().map(|tx| &tx.envelope).collect();
         header.transactions_root = calculate_transaction_root(&envelopes);
         let receipt_envelopes: Vec<ReceiptEnvelope> = txs
@@ -78,12 +86,16 @@ impl StoredBlock {
             bloom
         });
         header.gas_used = receipts.last().map(|r| r.cumulative_gas_used).unwrap_or(0);
+        header.withdrawals_root = Some(alloy_consensus::proofs::calculate_withdrawals_root(
+            &withdrawals,
+        ));
         let hash = header.hash_slow();
         StoredBlock {
             hash,
             header,
             txs,
             receipts,
+            withdrawals,
         }
     }
 

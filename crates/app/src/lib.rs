@@ -553,7 +553,7 @@ impl Application for SheafApp {
             base_fee_per_gas: Some(genesis.params.initial_base_fee),
             ..Default::default()
         };
-        let block = StoredBlock::seal(header, vec![], vec![]);
+        let block = StoredBlock::seal(header, vec![], vec![], vec![]);
         let app_hash = prepared.root;
         let aux = block
             .aux_writes()
@@ -702,10 +702,19 @@ impl Application for SheafApp {
             }
         }
 
-        power_updates.extend(
-            sheaf_staking::end_block(&mut block, request.height, &mut staking_logs)
-                .map_err(|e| AppError::Staking(e.to_string()))?,
-        );
+        let ended = sheaf_staking::end_block(&mut block, request.height, &mut staking_logs)
+            .map_err(|e| AppError::Staking(e.to_string()))?;
+        power_updates.extend(ended.power_updates);
+        let withdrawals: Vec<alloy_eips::eip4895::Withdrawal> = ended
+            .withdrawals
+            .iter()
+            .map(|w| alloy_eips::eip4895::Withdrawal {
+                index: w.index,
+                validator_index: w.validator_index,
+                address: w.address,
+                amount: w.amount_gwei,
+            })
+            .collect();
         // The last change of each key wins; CometBFT refuses duplicate keys in one response.
         let mut validator_updates: Vec<ValidatorUpdate> = vec![];
         for u in power_updates {
@@ -738,7 +747,7 @@ impl Application for SheafApp {
             base_fee_per_gas: Some(base_fee),
             ..Default::default()
         };
-        let block = StoredBlock::seal(header, stored_txs, receipts);
+        let block = StoredBlock::seal(header, stored_txs, receipts, withdrawals);
         let app_hash = prepared.root;
         self.pending = Some(Pending { prepared, block });
         Ok(FinalizeResponse {

@@ -354,4 +354,26 @@ fn voluntary_exit_withdraws_after_the_upgrade_and_not_before() {
         c.node.snapshot().eth_balance(&owner) - owner_before,
         U256::from(balance) * U256::from(GWEI_PER_ETH)
     );
+    // The block records the payment as an EIP-4895 withdrawal.
+    let block = c
+        .node
+        .app
+        .shared()
+        .chain()
+        .block(c.node.height())
+        .expect("read")
+        .expect("block");
+    let paid = block
+        .withdrawals
+        .iter()
+        .find(|w| w.address == owner)
+        .expect("a withdrawal to the owner");
+    assert_eq!(paid.amount, balance);
+    assert_eq!(paid.validator_index, c.validator(&pubkey).index);
+    assert_eq!(
+        block.header.withdrawals_root,
+        Some(alloy_consensus::proofs::calculate_withdrawals_root(
+            &block.withdrawals
+        ))
+    );
 }

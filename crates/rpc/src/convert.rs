@@ -33,7 +33,9 @@ pub fn block(stored: &StoredBlock, full: bool) -> Block {
         },
         uncles: vec![],
         transactions,
-        withdrawals: None,
+        withdrawals: Some(alloy_eips::eip4895::Withdrawals::new(
+            stored.withdrawals.clone(),
+        )),
     }
 }
 

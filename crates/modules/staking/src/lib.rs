@@ -103,6 +103,23 @@ fn event<E: SolEvent>(e: E) -> Log {
     }
 }
 
+/// One payment of the withdrawals sweep, as Capella's `Withdrawal` (EIP-4895) records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Withdrawal {
+    /// Position among all withdrawals since genesis.
+    pub index: u64,
+    pub validator_index: u64,
+    pub address: Address,
+    pub amount_gwei: u64,
+}
+
+/// What the end of a block hands back to the app.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndBlock {
+    pub power_updates: Vec<PowerUpdate>,
+    pub withdrawals: Vec<Withdrawal>,
+}
+
 /// A genesis validator: active from epoch 0 with `balance_gwei`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GenesisValidator {
@@ -371,20 +388,21 @@ fn slash<S: StateWrite>(
 }
 
 /// The end of a block: the withdrawals sweep once withdrawals are enabled, and the epoch
-/// transition on an epoch's last block. Returns the power changes.
+/// transition on an epoch's last block.
 pub fn end_block<S: StateWrite>(
     state: &mut S,
     height: u64,
     logs: &mut Vec<Log>,
-) -> Result<Vec<PowerUpdate>, Revert> {
+) -> Result<EndBlock, Revert> {
     let p = params(state);
+    let mut out = EndBlock::default();
     if height >= state.withdrawals_height() {
-        sweep_withdrawals(state, &p, height, logs)?;
+        out.withdrawals = sweep_withdrawals(state, &p, height, logs)?;
     }
     if (height + 1).is_multiple_of(p.epoch_blocks) {
-        return epoch::process_epoch(state, &p, height, logs);
+        out.power_updates = epoch::process_epoch(state, &p, height, logs)?;
     }
-    Ok(vec![])
+    Ok(out)
 }
 
 /// Capella's withdrawals sweep (`get_expected_withdrawals` / `process_withdrawals`): from where
@@ -396,11 +414,13 @@ fn sweep_withdrawals<S: StateWrite>(
     p: &StakingParams,
     height: u64,
     logs: &mut Vec<Log>,
-) -> Result<(), Revert> {
+) -> Result<Vec<Withdrawal>, Revert> {
     let count = state.validator_count();
+    let mut withdrawals = vec![];
     if count == 0 {
-        return Ok(());
+        return Ok(withdrawals);
     }
+    let mut next_index = state.get_u64(&state_key::next_withdrawal_index());
     let epoch = epoch_of(p, height);
     let mut index = state.next_withdrawal_validator() % count;
     let mut paid = 0;
@@ -429,6 +449,13 @@ fn sweep_withdrawals<S: StateWrite>(
                 to: v.withdrawal_address,
                 amountGwei: amount,
             }));
+            withdrawals.push(Withdrawal {
+                index: next_index,
+                validator_index: v.index,
+                address: v.withdrawal_address,
+                amount_gwei: amount,
+            });
+            next_index += 1;
             paid += 1;
             if paid == p.max_withdrawals_per_block {
                 break;
@@ -436,7 +463,8 @@ fn sweep_withdrawals<S: StateWrite>(
         }
     }
     state.put_u64(state_key::next_withdrawal_validator(), index);
-    Ok(())
+    state.put_u64(state_key::next_withdrawal_index(), next_index);
+    Ok(withdrawals)
 }
 
 /// Governance's withdrawals upgrade: withdrawals flow from `height` on.

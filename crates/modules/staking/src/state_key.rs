@@ -61,3 +61,8 @@ pub fn chain_id() -> Vec<u8> {
 pub fn penalties_burned() -> Vec<u8> {
     b"staking/penalties_burned".to_vec()
 }
+
+/// How many withdrawals have been paid since genesis (the next one's EIP-4895 index).
+pub fn next_withdrawal_index() -> Vec<u8> {
+    b"staking/next_withdrawal_index".to_vec()
+}
