@@ -264,10 +264,9 @@ pub fn call<S: StateWrite>(
                     "the validator has not been active long enough to exit",
                 ));
             }
-            let mut all = state.validators();
-            epoch::initiate_exit(&p, &mut all, v.index as usize, epoch);
-            let v = &all[v.index as usize];
-            registry::put_validator(state, v);
+            let mut v = v;
+            epoch::ExitQueue::new(&p, &state.validators(), epoch).initiate_exit(&p, &mut v, epoch);
+            registry::put_validator(state, &v);
             logs.push(event(ValidatorExitRequested {
                 index: v.index,
                 exitEpoch: v.exit_epoch,

@@ -356,10 +356,8 @@ fn slash<S: StateWrite>(
     if v.slashed || !(v.activation_epoch <= epoch && epoch < v.withdrawable_epoch) {
         return Ok(Err(EvidenceRejected::NotSlashable(v.index)));
     }
-    let mut all = state.validators();
-    all[v.index as usize] = v.clone();
-    epoch::initiate_exit(p, &mut all, v.index as usize, epoch);
-    v = all[v.index as usize].clone();
+    let all = state.validators();
+    epoch::ExitQueue::new(p, &all, epoch).initiate_exit(p, &mut v, epoch);
     v.slashed = true;
     v.withdrawable_epoch = v.withdrawable_epoch.max(epoch + p.slashings_vector);
     let slot = epoch % p.slashings_vector;
