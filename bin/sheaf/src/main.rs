@@ -8,6 +8,7 @@ mod gov;
 mod keys;
 mod node;
 mod pool;
+mod sim;
 mod validator;
 mod wallet;
 
@@ -96,11 +97,22 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Simulate a module alone: `sheaf sim staking --validators 1000000 --epochs 10`.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
     /// Measure throughput.
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+}
+
+#[derive(clap::Subcommand)]
+enum SimCommand {
+    /// The staking module's epoch transition over many validators: CSV and plots.
+    Staking(sim::SimArgs),
 }
 
 #[derive(Args)]
@@ -224,6 +236,9 @@ fn main() {
         Command::Gov { command, common } => gov::run(command, &common),
         Command::Validator { command, common } => validator::run(command, &common),
         Command::Bench { command } => bench::run(command),
+        Command::Sim {
+            command: SimCommand::Staking(args),
+        } => sim::run(args),
     };
     if let Err(error) = result {
         eprintln!("error: {error:#}");

@@ -102,23 +102,49 @@ pub struct EpochOutput {
 }
 
 /// The transition at the end of the epoch whose last block is `input.height`, on validators in
-/// memory. Every validator's record changes (its tally is reset).
+/// memory. Every validator's record changes (its tally is reset). Three passes: totals, then
+/// rewards with registry updates, then slashings, effective balances and powers.
 pub fn transition(p: &StakingParams, all: &mut [Validator], input: EpochInput) -> EpochOutput {
     let height = input.height;
     let epoch = height / p.epoch_blocks;
     let epoch_start = epoch * p.epoch_blocks;
     let next_epoch = epoch + 1;
     let mut out = EpochOutput::default();
-    let total_active: u64 = all
-        .iter()
-        .filter(|v| v.is_active(epoch))
-        .map(|v| v.effective_balance)
-        .sum::<u64>()
-        .max(p.effective_balance_increment);
-    let active_increments = total_active / p.effective_balance_increment;
 
-    // 1. Rewards and penalties for what was tallied this epoch.
-    for v in all.iter_mut() {
+    // Pass 1: totals and the exit queue's tail.
+    let mut total_active = 0u64;
+    let mut active_count = 0u64;
+    let mut tail = 0u64;
+    let mut at_tail = 0u64;
+    for v in all.iter() {
+        if v.is_active(epoch) {
+            total_active += v.effective_balance;
+            active_count += 1;
+        }
+        if v.exit_epoch != FAR_FUTURE {
+            if v.exit_epoch > tail {
+                tail = v.exit_epoch;
+                at_tail = 0;
+            }
+            if v.exit_epoch == tail {
+                at_tail += 1;
+            }
+        }
+    }
+    let total_active = total_active.max(p.effective_balance_increment);
+    let active_increments = total_active / p.effective_balance_increment;
+    let mut exits = ExitQueue {
+        tail,
+        at_tail,
+        churn: spec::churn_limit(p, active_count),
+    };
+    // Most validators sign the same blocks with the same balance: reuse the last reward.
+    let mut last_signing: Option<((u64, u64), u64)> = None;
+
+    // Pass 2: rewards and penalties for what was tallied this epoch, then registry updates
+    // (`process_registry_updates`).
+    let mut queue: Vec<usize> = vec![];
+    for (i, v) in all.iter_mut().enumerate() {
         let expected = weight_between(
             input.weights,
             epoch_start,
@@ -126,22 +152,38 @@ pub fn transition(p: &StakingParams, all: &mut [Validator], input: EpochInput) -
             v.tally_until.min(height),
         );
         let signed = expected.saturating_sub(v.missed_weight);
-        let mut earned = spec::proposer_reward(p, total_active, v.proposed_weight);
-        let mut owed = spec::missing_penalty(p, total_active, v.effective_balance, v.missed_blocks);
+        let mut earned = if v.proposed_weight > 0 {
+            spec::proposer_reward(p, total_active, v.proposed_weight)
+        } else {
+            0
+        };
+        let mut owed = if v.missed_blocks > 0 {
+            spec::missing_penalty(p, total_active, v.effective_balance, v.missed_blocks)
+        } else {
+            0
+        };
         if v.slashed {
             // Slashed validators keep paying the missing penalty until withdrawable, and earn
             // no signing rewards (`get_unslashed_participating_indices`).
             if epoch < v.withdrawable_epoch {
                 owed = spec::missing_penalty(p, total_active, v.effective_balance, p.epoch_blocks);
             }
-        } else {
-            earned += spec::signing_reward(
-                p,
-                total_active,
-                v.effective_balance,
-                signed,
-                active_increments,
-            );
+        } else if signed > 0 {
+            let key = (v.effective_balance, signed);
+            earned += match last_signing {
+                Some((k, reward)) if k == key => reward,
+                _ => {
+                    let reward = spec::signing_reward(
+                        p,
+                        total_active,
+                        v.effective_balance,
+                        signed,
+                        active_increments,
+                    );
+                    last_signing = Some((key, reward));
+                    reward
+                }
+            };
         }
         v.balance += earned;
         out.issued_gwei += earned;
@@ -151,12 +193,7 @@ pub fn transition(p: &StakingParams, all: &mut [Validator], input: EpochInput) -
         v.missed_blocks = 0;
         v.missed_weight = 0;
         v.proposed_weight = 0;
-    }
 
-    // 2. Registry updates (`process_registry_updates`).
-    let active_count = all.iter().filter(|v| v.is_active(epoch)).count() as u64;
-    let mut exits = ExitQueue::new(p, all, epoch);
-    for v in all.iter_mut() {
         if v.activation_eligibility_epoch == FAR_FUTURE
             && v.effective_balance >= p.max_effective_balance
         {
@@ -165,15 +202,11 @@ pub fn transition(p: &StakingParams, all: &mut [Validator], input: EpochInput) -
         if v.is_active(epoch) && v.effective_balance <= p.ejection_balance {
             exits.initiate_exit(p, v, epoch);
         }
+        if v.activation_eligibility_epoch <= epoch && v.activation_epoch == FAR_FUTURE && !v.slashed
+        {
+            queue.push(i);
+        }
     }
-    let mut queue: Vec<usize> = (0..all.len())
-        .filter(|&i| {
-            let v = &all[i];
-            v.activation_eligibility_epoch <= epoch
-                && v.activation_epoch == FAR_FUTURE
-                && !v.slashed
-        })
-        .collect();
     queue.sort_by_key(|&i| (all[i].activation_eligibility_epoch, all[i].index));
     for &i in queue
         .iter()
@@ -182,8 +215,8 @@ pub fn transition(p: &StakingParams, all: &mut [Validator], input: EpochInput) -
         all[i].activation_epoch = epoch + 1 + p.seed_lookahead;
     }
 
-    // 3. Correlation slashing at the midpoint of the slashings window, 4. effective balances,
-    // 5. powers for the next epoch and which commits count each validator's vote. A validator
+    // Pass 3: correlation slashing at the midpoint of the slashings window, effective balances,
+    // powers for the next epoch and which commits count each validator's vote. A validator
     // given power now signs from height + 2 (CometBFT's delay), so its first vote is in the
     // commit of height + 3.
     for v in all.iter_mut() {
