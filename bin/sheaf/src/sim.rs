@@ -139,16 +139,10 @@ fn slash(
 }
 
 /// One plotted series: its name, colour, points, and whether to draw dots (else a line).
-type Series<'a> = (&'a str, &'a str, Vec<(f64, f64)>, bool);
+type Series<'a> = (String, &'a str, Vec<(f64, f64)>, bool);
 
-fn svg_plot(
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    series: &[Series],
-    log_x: bool,
-) -> String {
-    let (w, h, m) = (720.0, 420.0, 60.0);
+fn svg_plot(title: &str, x_label: &str, y_label: &str, series: &[Series], log_x: bool) -> String {
+    let (w, h, m) = (760.0, 440.0, 90.0);
     let tx = |x: f64| if log_x { x.log10() } else { x };
     let points: Vec<(f64, f64)> = series
         .iter()
@@ -178,7 +172,7 @@ fn svg_plot(
          <text x='{}' y='24' font-size='16' text-anchor='middle'>{title}</text>\
          <line x1='{m}' y1='{}' x2='{}' y2='{}' stroke='black'/><line x1='{m}' y1='{m}' x2='{m}' y2='{}' stroke='black'/>\
          <text x='{}' y='{}' text-anchor='middle'>{x_label}</text>\
-         <text x='14' y='{}' transform='rotate(-90 14 {})' text-anchor='middle'>{y_label}</text>",
+         <text x='20' y='{}' transform='rotate(-90 20 {})' text-anchor='middle'>{y_label}</text>",
         w / 2.0,
         h - m,
         w - m,
@@ -189,13 +183,16 @@ fn svg_plot(
         h / 2.0,
         h / 2.0
     );
+    // Enough decimals that the five y labels differ.
+    let decimals = ((-(y1 - y0).log10()).ceil() as i64 + 2).clamp(0, 9) as usize;
     for k in 0..=4 {
         let y = y0 + (y1 - y0) * k as f64 / 4.0;
         let _ = write!(
             svg,
-            "<text x='{}' y='{}' text-anchor='end'>{:.3}</text>",
+            "<text x='{}' y='{}' text-anchor='end'>{:.*}</text>",
             m - 6.0,
             sy(y) + 4.0,
+            decimals,
             y
         );
         let xv = x0 + (x1 - x0) * k as f64 / 4.0;
@@ -232,7 +229,7 @@ fn svg_plot(
         let _ = write!(
             svg,
             "<text x='{}' y='{}' fill='{color}'>{name}</text>",
-            w - m - 200.0,
+            w - m - 250.0,
             m + 16.0 * n as f64
         );
     }
@@ -382,8 +379,8 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             "total staked (ETH, log scale)",
             "APR %",
             &[
-                ("Sheaf (sim)", "#d62728", sim_points, true),
-                ("Ethereum spec", "#1f77b4", eth_curve, false),
+                ("Sheaf (sim)".to_string(), "#d62728", sim_points, true),
+                ("Ethereum spec".to_string(), "#1f77b4", eth_curve, false),
             ],
             true,
         ),
@@ -394,13 +391,11 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         .enumerate()
         .map(|(g, s)| {
             (
-                if g == 0 {
-                    "first group"
-                } else if g == 1 {
-                    "second group"
-                } else {
-                    "other group"
-                },
+                format!(
+                    "uptime {}% ({}% of validators)",
+                    groups[g].0 * 100.0,
+                    groups[g].1 * 100.0
+                ),
                 colors[g % colors.len()],
                 s,
                 false,
