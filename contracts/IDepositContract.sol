@@ -23,7 +23,7 @@ interface IDepositContract {
 }
 
 /// Validator staking at the same address: views and the actions a validator's owner takes.
-/// Gas: exit 40,000, unjail 40,000; views 0.
+/// Gas: exit 40,000, exitSigned 45,000, unjail 40,000; views 0.
 interface IStaking {
     enum Status { Pending, Eligible, Active, Exiting, Exited, Withdrawable, Withdrawn, Jailed, Slashed }
 
@@ -64,6 +64,11 @@ interface IStaking {
 
     /// Voluntary exit, sent by the validator's withdrawal address (as EIP-7002 lets it).
     function exit(bytes32 pubkey) external;
+    /// Voluntary exit signed by the consensus key (phase0's SignedVoluntaryExit), sent by anyone:
+    /// an ed25519 signature over the signing root of VoluntaryExit{epoch, validator_index}
+    /// (SSZ) with domain DOMAIN_VOLUNTARY_EXIT 0x04000000 and the chain's fork data, valid from
+    /// `epoch` on.
+    function exitSigned(bytes32 pubkey, uint64 epoch, bytes calldata signature) external;
     /// Leave jail once the jail time is over, sent by the withdrawal address.
     function unjail(bytes32 pubkey) external;
 }

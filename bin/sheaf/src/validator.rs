@@ -50,12 +50,16 @@ pub enum ValidatorCommand {
     },
     /// Every validator, the queues and the current APR.
     List,
-    /// Voluntary exit, sent by the withdrawal address.
+    /// Voluntary exit: sent by the withdrawal address, or with --signed by any account, signed
+    /// by the consensus key file.
     Exit {
         #[arg(long)]
         from: String,
         #[arg(long)]
         key: String,
+        /// Sign the exit with the consensus key (the sender only pays the fee).
+        #[arg(long)]
+        signed: bool,
     },
     /// Leave jail after the jail time, sent by the withdrawal address.
     Unjail {
@@ -366,15 +370,31 @@ pub fn run(command: ValidatorCommand, common: &Common) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        ValidatorCommand::Exit { from, key } => {
+        ValidatorCommand::Exit { from, key, signed } => {
             let signer = keys::load(&keystore, &from)?;
             let pubkey = pubkey(&keystore, &key)?;
-            wallet::send_call(
-                &client,
-                &signer,
-                DEPOSIT_CONTRACT,
-                IStaking::exitCall { pubkey },
-            )?;
+            if signed {
+                let (secret, _) = load(&keystore, &key)?;
+                let view = validators(&client)?;
+                let v = find(&view, &pubkey)
+                    .with_context(|| format!("{pubkey} has made no deposit"))?;
+                let index = v["index"].as_u64().context("validator index")?;
+                let epoch = view["epoch"].as_u64().context("epoch")?;
+                let signature = deposit::sign_exit(chain_id(&client)?, &secret, epoch, index);
+                let call = IStaking::exitSignedCall {
+                    pubkey,
+                    epoch,
+                    signature: Bytes::copy_from_slice(&signature),
+                };
+                wallet::send_call(&client, &signer, DEPOSIT_CONTRACT, call)?;
+            } else {
+                wallet::send_call(
+                    &client,
+                    &signer,
+                    DEPOSIT_CONTRACT,
+                    IStaking::exitCall { pubkey },
+                )?;
+            }
             let view = validators(&client)?;
             if let Some(v) = find(&view, &pubkey) {
                 println!("{}", explain(&v, &view));

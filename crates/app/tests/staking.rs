@@ -377,3 +377,24 @@ fn voluntary_exit_withdraws_after_the_upgrade_and_not_before() {
         ))
     );
 }
+
+#[test]
+fn an_exit_signed_by_the_consensus_key_may_be_sent_by_anyone() {
+    let mut c = Chain::new();
+    let pubkey = c.active_validator(7, 7);
+    c.blocks(10);
+    let index = c.validator(&pubkey).index;
+    let epoch = (c.node.height() + 1) / 10;
+    let signed = |secret: u8, epoch: u64| IStaking::exitSignedCall {
+        pubkey,
+        epoch,
+        signature: Bytes::copy_from_slice(&deposit::sign_exit(CHAIN, &[secret; 32], epoch, index)),
+    };
+    let (ok, why) = c.send(9, DEPOSIT_CONTRACT, U256::ZERO, signed(8, epoch));
+    assert!(!ok && why.contains("not the validator's"), "{why}");
+    let (ok, why) = c.send(9, DEPOSIT_CONTRACT, U256::ZERO, signed(7, epoch + 5));
+    assert!(!ok && why.contains("valid from epoch"), "{why}");
+    let (ok, why) = c.send(9, DEPOSIT_CONTRACT, U256::ZERO, signed(7, epoch));
+    assert!(ok, "{why}");
+    assert_ne!(c.validator(&pubkey).exit_epoch, sheaf_staking::FAR_FUTURE);
+}

@@ -19,6 +19,7 @@ pub fn gas(data: &[u8]) -> u64 {
     match selector(data) {
         Some(IDepositContract::depositCall::SELECTOR) => 120_000,
         Some(IStaking::exitCall::SELECTOR) | Some(IStaking::unjailCall::SELECTOR) => 40_000,
+        Some(IStaking::exitSignedCall::SELECTOR) => 45_000,
         _ => 0,
     }
 }
@@ -187,6 +188,36 @@ fn process_deposit<S: StateWrite>(
     Ok(())
 }
 
+/// `process_voluntary_exit`'s checks, then the exit queue.
+fn initiate_voluntary_exit<S: StateWrite>(
+    state: &mut S,
+    p: &crate::StakingParams,
+    mut v: Validator,
+    epoch: u64,
+    logs: &mut Vec<Log>,
+) -> Result<(), Revert> {
+    let cannot = |why: &str| Revert::custom(IStaking::CannotExit { reason: why.into() });
+    if !v.is_active(epoch) {
+        return Err(cannot("the validator is not active"));
+    }
+    if v.exit_epoch != FAR_FUTURE {
+        return Err(cannot("the validator is already exiting"));
+    }
+    if epoch < v.activation_epoch + p.min_active_before_exit {
+        return Err(cannot(
+            "the validator has not been active long enough to exit",
+        ));
+    }
+    epoch::ExitQueue::new(p, &state.validators(), epoch).initiate_exit(p, &mut v, epoch);
+    registry::put_validator(state, &v);
+    logs.push(event(IStaking::ValidatorExitRequested {
+        index: v.index,
+        exitEpoch: v.exit_epoch,
+        withdrawableEpoch: v.withdrawable_epoch,
+    }));
+    Ok(())
+}
+
 pub fn call<S: StateWrite>(
     state: &mut S,
     env: &CallEnv,
@@ -252,26 +283,28 @@ pub fn call<S: StateWrite>(
         IStakingCalls::exit(c) => {
             let v = known(state, c.pubkey)?;
             owner_only(&v, &env.caller)?;
-            let cannot = |why: &str| Revert::custom(CannotExit { reason: why.into() });
-            if !v.is_active(epoch) {
-                return Err(cannot("the validator is not active"));
+            initiate_voluntary_exit(state, &p, v, epoch, logs)?;
+            Vec::new()
+        }
+        IStakingCalls::exitSigned(c) => {
+            let v = known(state, c.pubkey)?;
+            let signature: [u8; 64] = c.signature.as_ref().try_into().map_err(|_| {
+                Revert::custom(CannotExit {
+                    reason: "the signature must be 64 bytes (ed25519)".into(),
+                })
+            })?;
+            let chain_id = state.get_u64(&state_key::chain_id());
+            if !deposit::verify_exit(chain_id, &v.pubkey, c.epoch, v.index, &signature) {
+                return Err(Revert::custom(CannotExit {
+                    reason: "the signature is not the validator's over this exit".into(),
+                }));
             }
-            if v.exit_epoch != FAR_FUTURE {
-                return Err(cannot("the validator is already exiting"));
+            if epoch < c.epoch {
+                return Err(Revert::custom(CannotExit {
+                    reason: format!("the exit is valid from epoch {}", c.epoch),
+                }));
             }
-            if epoch < v.activation_epoch + p.min_active_before_exit {
-                return Err(cannot(
-                    "the validator has not been active long enough to exit",
-                ));
-            }
-            let mut v = v;
-            epoch::ExitQueue::new(&p, &state.validators(), epoch).initiate_exit(&p, &mut v, epoch);
-            registry::put_validator(state, &v);
-            logs.push(event(ValidatorExitRequested {
-                index: v.index,
-                exitEpoch: v.exit_epoch,
-                withdrawableEpoch: v.withdrawable_epoch,
-            }));
+            initiate_voluntary_exit(state, &p, v, epoch, logs)?;
             Vec::new()
         }
         IStakingCalls::unjail(c) => {

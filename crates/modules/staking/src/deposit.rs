@@ -55,11 +55,59 @@ pub fn deposit_data_root(
 /// 28 bytes of sha256("sheaf" || chain id), so a deposit signed for one Sheaf chain is not valid
 /// on another.
 pub fn deposit_domain(chain_id: u64) -> [u8; 32] {
+    chain_domain(DOMAIN_DEPOSIT, chain_id)
+}
+
+/// DOMAIN_VOLUNTARY_EXIT.
+pub const DOMAIN_VOLUNTARY_EXIT: [u8; 4] = [4, 0, 0, 0];
+
+/// A domain of `domain_type` for this chain (as [`deposit_domain`] for deposits).
+fn chain_domain(domain_type: [u8; 4], chain_id: u64) -> [u8; 32] {
     let fork_data = sha256(&[b"sheaf", &chain_id.to_be_bytes()]);
     let mut domain = [0u8; 32];
-    domain[..4].copy_from_slice(&DOMAIN_DEPOSIT);
+    domain[..4].copy_from_slice(&domain_type);
     domain[4..].copy_from_slice(&fork_data[..28]);
     domain
+}
+
+/// hash_tree_root(VoluntaryExit{epoch, validator_index}).
+pub fn voluntary_exit_root(epoch: u64, validator_index: u64) -> [u8; 32] {
+    let mut e = [0u8; 32];
+    e[..8].copy_from_slice(&epoch.to_le_bytes());
+    let mut i = [0u8; 32];
+    i[..8].copy_from_slice(&validator_index.to_le_bytes());
+    sha256(&[&e, &i])
+}
+
+/// Signs a voluntary exit with a consensus key.
+pub fn sign_exit(chain_id: u64, secret: &[u8; 32], epoch: u64, validator_index: u64) -> [u8; 64] {
+    use ed25519_dalek::Signer;
+    let root = signing_root(
+        &voluntary_exit_root(epoch, validator_index),
+        &chain_domain(DOMAIN_VOLUNTARY_EXIT, chain_id),
+    );
+    ed25519_dalek::SigningKey::from_bytes(secret)
+        .sign(&root)
+        .to_bytes()
+}
+
+/// Checks a signed voluntary exit.
+pub fn verify_exit(
+    chain_id: u64,
+    pubkey: &B256,
+    epoch: u64,
+    validator_index: u64,
+    signature: &[u8; 64],
+) -> bool {
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&pubkey.0) else {
+        return false;
+    };
+    let root = signing_root(
+        &voluntary_exit_root(epoch, validator_index),
+        &chain_domain(DOMAIN_VOLUNTARY_EXIT, chain_id),
+    );
+    key.verify_strict(&root, &ed25519_dalek::Signature::from_bytes(signature))
+        .is_ok()
 }
 
 /// `compute_signing_root`: hash_tree_root(SigningData{object_root, domain}).
