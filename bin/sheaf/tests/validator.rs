@@ -67,16 +67,25 @@ fn deposit_activate_exit_and_withdraw_after_the_upgrade() {
     let listed = node.ok(&["validator", "list"]);
     assert!(listed.contains("total active 64 ETH"), "{listed}");
 
-    // Only the withdrawal address may exit it, and only after one epoch of service.
+    // Only the withdrawal address may exit it, unless the consensus key signs the exit; either
+    // way only after one epoch of service.
     let wrong = node.run(&["validator", "exit", "--from", "dev6", "--key", "v1"]);
     assert!(
         !wrong.status.success(),
         "dev6 may not exit dev7's validator"
     );
     node.wait_for(&["validator", "list"], WAIT, |_| {
-        node.run(&["validator", "exit", "--from", "dev7", "--key", "v1"])
-            .status
-            .success()
+        node.run(&[
+            "validator",
+            "exit",
+            "--from",
+            "dev6",
+            "--key",
+            "v1",
+            "--signed",
+        ])
+        .status
+        .success()
     });
     node.wait_for(&["validator", "status", "v1"], WAIT, |s| {
         s.contains("status            Withdrawable") || s.contains("status            Withdrawn")
