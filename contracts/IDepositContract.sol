@@ -23,7 +23,7 @@ interface IDepositContract {
 }
 
 /// Validator staking at the same address: views and the actions a validator's owner takes.
-/// Gas: exit 40,000, exitSigned 45,000, unjail 40,000; views 0.
+/// Gas: exit 40,000, exitSigned 45,000, unjail 40,000, reportDoubleSign 100,000; views 0.
 interface IStaking {
     enum Status { Pending, Eligible, Active, Exiting, Exited, Withdrawable, Withdrawn, Jailed, Slashed }
 
@@ -53,6 +53,7 @@ interface IStaking {
     error CannotExit(string reason);
     error CannotUnjail(string reason);
     error InvalidDeposit(string reason);
+    error NotADoubleSign(string reason);
 
     function getValidator(bytes32 pubkey) external view returns (ValidatorInfo memory);
     function validatorCount() external view returns (uint256);
@@ -71,4 +72,10 @@ interface IStaking {
     function exitSigned(bytes32 pubkey, uint64 epoch, bytes calldata signature) external;
     /// Leave jail once the jail time is over, sent by the withdrawal address.
     function unjail(bytes32 pubkey) external;
+    /// A whistleblower's proof that `pubkey` signed two conflicting CometBFT votes (the same
+    /// height, round and type, different block IDs) on this chain: each vote's sign bytes
+    /// (length-delimited CanonicalVote protobuf, chain id "sheaf-<chain id>") and ed25519
+    /// signature. The validator is slashed once; the sender is paid the whistleblower reward
+    /// less the proposer's 1/8, in ETH.
+    function reportDoubleSign(bytes32 pubkey, bytes calldata signBytesA, bytes calldata signatureA, bytes calldata signBytesB, bytes calldata signatureB) external;
 }

@@ -398,3 +398,50 @@ fn an_exit_signed_by_the_consensus_key_may_be_sent_by_anyone() {
     assert!(ok, "{why}");
     assert_ne!(c.validator(&pubkey).exit_epoch, sheaf_staking::FAR_FUTURE);
 }
+
+#[test]
+fn a_whistleblower_proves_a_double_sign_and_is_paid() {
+    use ed25519_dalek::Signer;
+    let mut c = Chain::new();
+    let pubkey = c.active_validator(8, 8);
+    c.blocks(3);
+    let key = ed25519_dalek::SigningKey::from_bytes(&[8; 32]);
+    let chain = sheaf_staking::double_sign::consensus_chain_id(CHAIN);
+    let h = c.node.height() as i64;
+    let vote =
+        |block: u8| sheaf_staking::double_sign::encode_sign_bytes(2, h, 0, &[block; 32], &chain);
+    let (a, b) = (vote(1), vote(2));
+    let report = |a: &[u8], b: &[u8]| IStaking::reportDoubleSignCall {
+        pubkey,
+        signBytesA: Bytes::copy_from_slice(a),
+        signatureA: Bytes::copy_from_slice(&key.sign(a).to_bytes()),
+        signBytesB: Bytes::copy_from_slice(b),
+        signatureB: Bytes::copy_from_slice(&key.sign(b).to_bytes()),
+    };
+    // The same vote twice proves nothing.
+    let (ok, why) = c.send(9, DEPOSIT_CONTRACT, U256::ZERO, report(&a, &a));
+    assert!(!ok && why.contains("same block"), "{why}");
+
+    let whistleblower = DEV_KEYS[9].0;
+    let before = c.node.snapshot().eth_balance(&whistleblower);
+    let effective = c.validator(&pubkey).effective_balance;
+    let (ok, why) = c.send(9, DEPOSIT_CONTRACT, U256::ZERO, report(&a, &b));
+    assert!(ok, "{why}");
+    assert!(c.validator(&pubkey).slashed);
+    // Reward: effective / 4096, less the proposer's 1/8, minus the fee the report cost.
+    let paid = c.node.snapshot().eth_balance(&whistleblower)
+        + U256::from(10u64).pow(U256::from(16u64))
+        - before;
+    let (reward, proposer_share) =
+        sheaf_staking::spec::whistleblower_reward(&sheaf_staking::StakingParams::dev(), effective);
+    let expected = U256::from(reward - proposer_share) * U256::from(GWEI_PER_ETH);
+    assert!(
+        paid > expected && paid < expected + U256::from(10u64).pow(U256::from(16u64)),
+        "{paid} vs {expected}"
+    );
+    c.blocks(2);
+    assert!(!c.in_consensus(&pubkey), "removed from consensus");
+    // Slashed once: the same proof again is refused.
+    let (ok, why) = c.send(9, DEPOSIT_CONTRACT, U256::ZERO, report(&a, &b));
+    assert!(!ok && why.contains("not slashable"), "{why}");
+}

@@ -20,6 +20,7 @@ pub fn gas(data: &[u8]) -> u64 {
         Some(IDepositContract::depositCall::SELECTOR) => 120_000,
         Some(IStaking::exitCall::SELECTOR) | Some(IStaking::unjailCall::SELECTOR) => 40_000,
         Some(IStaking::exitSignedCall::SELECTOR) => 45_000,
+        Some(IStaking::reportDoubleSignCall::SELECTOR) => 100_000,
         _ => 0,
     }
 }
@@ -305,6 +306,16 @@ pub fn call<S: StateWrite>(
                 }));
             }
             initiate_voluntary_exit(state, &p, v, epoch, logs)?;
+            Vec::new()
+        }
+        IStakingCalls::reportDoubleSign(c) => {
+            let votes = [
+                c.signBytesA.as_ref(),
+                c.signatureA.as_ref(),
+                c.signBytesB.as_ref(),
+                c.signatureB.as_ref(),
+            ];
+            crate::report_double_sign(state, &c.pubkey, votes, env.caller, height, logs)?;
             Vec::new()
         }
         IStakingCalls::unjail(c) => {

@@ -28,6 +28,7 @@
 
 pub mod calls;
 pub mod deposit;
+pub mod double_sign;
 pub mod epoch;
 pub mod params;
 pub mod registry;
@@ -232,6 +233,7 @@ pub fn begin_block<S: StateWrite>(
 ) -> Result<(Vec<PowerUpdate>, Vec<EvidenceRejected>), Revert> {
     let p = params(state);
     let mut updates = vec![];
+    state.put_raw(state_key::proposer(), proposer.to_vec());
     let counts = |v: &Validator| v.tally_from <= height && height <= v.tally_until && v.power > 0;
 
     // The block's signing weight: increments of the counted validators who signed.
@@ -296,7 +298,7 @@ pub fn begin_block<S: StateWrite>(
 
     let mut rejected = vec![];
     for e in evidence {
-        match slash(state, &p, e, height, proposer, logs)? {
+        match slash(state, &p, e, height, proposer, None, logs)? {
             Ok(update) => updates.push(update),
             Err(why) => rejected.push(why),
         }
@@ -325,12 +327,13 @@ fn jail<S: StateWrite>(
 }
 
 /// `slash_validator` for one piece of evidence, or why it was not acted on.
-fn slash<S: StateWrite>(
+pub(crate) fn slash<S: StateWrite>(
     state: &mut S,
     p: &StakingParams,
     e: &Evidence,
     height: u64,
     proposer: &[u8; 20],
+    whistleblower: Option<Address>,
     logs: &mut Vec<Log>,
 ) -> Result<Result<PowerUpdate, EvidenceRejected>, Revert> {
     let Some(mut v) = state.validator_by_address(&e.validator) else {
@@ -372,11 +375,20 @@ fn slash<S: StateWrite>(
         penaltyGwei: penalty,
         withdrawableEpoch: v.withdrawable_epoch,
     }));
-    // No whistleblower reported consensus evidence, so the proposer takes the whole reward.
-    let (whistleblower_reward, _proposer_share) =
-        spec::whistleblower_reward(p, v.effective_balance);
+    // The proposer takes its share, and the whole reward when consensus itself reported the
+    // evidence; a whistleblower account is paid the rest in newly issued ETH.
+    let (whistleblower_reward, proposer_share) = spec::whistleblower_reward(p, v.effective_balance);
+    let proposer_reward = match whistleblower {
+        Some(account) => {
+            state
+                .issue_eth(&account, wei(whistleblower_reward - proposer_share))
+                .map_err(|e| Revert::reason(e.to_string()))?;
+            proposer_share
+        }
+        None => whistleblower_reward,
+    };
     if let Some(mut proposer) = state.validator_by_address(proposer) {
-        reward(state, &mut proposer, whistleblower_reward)?;
+        reward(state, &mut proposer, proposer_reward)?;
         registry::put_validator(state, &proposer);
     }
     Ok(Ok(PowerUpdate {
@@ -394,6 +406,15 @@ pub fn end_block<S: StateWrite>(
 ) -> Result<EndBlock, Revert> {
     let p = params(state);
     let mut out = EndBlock::default();
+    if let Some(removed) = state.get_raw(&state_key::pending_removals()) {
+        for key in removed.chunks_exact(32) {
+            out.power_updates.push(PowerUpdate {
+                pubkey: B256::from_slice(key),
+                power: 0,
+            });
+        }
+        state.delete(state_key::pending_removals());
+    }
     if height >= state.withdrawals_height() {
         out.withdrawals = sweep_withdrawals(state, &p, height, logs)?;
     }
@@ -463,6 +484,53 @@ fn sweep_withdrawals<S: StateWrite>(
     state.put_u64(state_key::next_withdrawal_validator(), index);
     state.put_u64(state_key::next_withdrawal_index(), next_index);
     Ok(withdrawals)
+}
+
+/// A whistleblower's double-sign report (see `IStaking.reportDoubleSign`), verified natively.
+pub fn report_double_sign<S: StateWrite>(
+    state: &mut S,
+    pubkey: &B256,
+    votes: [&[u8]; 4],
+    whistleblower: Address,
+    height: u64,
+    logs: &mut Vec<Log>,
+) -> Result<(), Revert> {
+    let p = params(state);
+    let not_proof = |why: String| Revert::custom(IStaking::NotADoubleSign { reason: why });
+    let v = state
+        .validator_by_pubkey(pubkey)
+        .ok_or_else(|| Revert::custom(IStaking::UnknownValidator { pubkey: *pubkey }))?;
+    let chain = double_sign::consensus_chain_id(state.get_u64(&state_key::chain_id()));
+    let offence_height =
+        double_sign::verify_double_sign(pubkey, &chain, votes[0], votes[1], votes[2], votes[3])
+            .map_err(|e| not_proof(e.to_string()))?;
+    let proposer: [u8; 20] = state
+        .get_raw(&state_key::proposer())
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or_default();
+    let evidence = Evidence {
+        validator: v.consensus_address(),
+        height: offence_height,
+    };
+    match slash(
+        state,
+        &p,
+        &evidence,
+        height,
+        &proposer,
+        Some(whistleblower),
+        logs,
+    )? {
+        Ok(update) => {
+            let mut pending = state
+                .get_raw(&state_key::pending_removals())
+                .unwrap_or_default();
+            pending.extend_from_slice(update.pubkey.as_slice());
+            state.put_raw(state_key::pending_removals(), pending);
+            Ok(())
+        }
+        Err(why) => Err(not_proof(why.to_string())),
+    }
 }
 
 /// Governance's withdrawals upgrade: withdrawals flow from `height` on.

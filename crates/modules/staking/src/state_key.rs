@@ -66,3 +66,13 @@ pub fn penalties_burned() -> Vec<u8> {
 pub fn next_withdrawal_index() -> Vec<u8> {
     b"staking/next_withdrawal_index".to_vec()
 }
+
+/// The consensus address of the block's proposer (set in `begin_block`).
+pub fn proposer() -> Vec<u8> {
+    b"staking/proposer".to_vec()
+}
+
+/// Keys whose power a transaction took away this block, for `end_block` to report.
+pub fn pending_removals() -> Vec<u8> {
+    b"staking/pending_removals".to_vec()
+}
