@@ -50,6 +50,13 @@ pub enum ValidatorCommand {
     },
     /// Every validator, the queues and the current APR.
     List,
+    /// Jailings, slashings and withdrawals the chain recorded (default: the last 1,000 blocks).
+    Events {
+        #[arg(long)]
+        from_block: Option<u64>,
+        #[arg(long)]
+        to_block: Option<u64>,
+    },
     /// Voluntary exit: sent by the withdrawal address, or with --signed by any account, signed
     /// by the consensus key file.
     Exit {
@@ -398,6 +405,27 @@ pub fn run(command: ValidatorCommand, common: &Common) -> anyhow::Result<()> {
             let view = validators(&client)?;
             if let Some(v) = find(&view, &pubkey) {
                 println!("{}", explain(&v, &view));
+            }
+            Ok(())
+        }
+        ValidatorCommand::Events {
+            from_block,
+            to_block,
+        } => {
+            let hex = |n: Option<u64>| n.map(|n| format!("0x{n:x}"));
+            let events: Vec<Value> = client.call(
+                "sheaf_systemEvents",
+                json!([hex(from_block), hex(to_block)]),
+            )?;
+            if events.is_empty() {
+                println!("no validator events in that range");
+            }
+            for e in events {
+                println!(
+                    "block {:>6}  {}",
+                    e["blockNumber"],
+                    e["event"].as_str().unwrap_or("(undecoded)")
+                );
             }
             Ok(())
         }

@@ -113,4 +113,6 @@ fn deposit_activate_exit_and_withdraw_after_the_upgrade() {
     });
     let after = eth_of(&node, "dev7");
     assert!(after > held + 31.9, "the stake came back: {held} → {after}");
+    let events = node.ok(&["validator", "events", "--from-block", "250"]);
+    assert!(events.contains("Withdrawal"), "{events}");
 }

@@ -62,6 +62,10 @@ pub struct StoredBlock {
     /// Validator withdrawals paid at the end of the block (EIP-4895).
     #[serde(default)]
     pub withdrawals: Vec<alloy_eips::eip4895::Withdrawal>,
+    /// Events the chain itself emitted outside any transaction (validator jailed, slashed,
+    /// withdrawn), served by `sheaf_systemEvents`. Ethereum has no receipt for these.
+    #[serde(default)]
+    pub system_logs: Vec<alloy_primitives::Log>,
 }
 
 impl StoredBlock {
@@ -96,6 +100,7 @@ impl StoredBlock {
             txs,
             receipts,
             withdrawals,
+            system_logs: vec![],
         }
     }
 

@@ -747,7 +747,8 @@ impl Application for SheafApp {
             base_fee_per_gas: Some(base_fee),
             ..Default::default()
         };
-        let block = StoredBlock::seal(header, stored_txs, receipts, withdrawals);
+        let mut block = StoredBlock::seal(header, stored_txs, receipts, withdrawals);
+        block.system_logs = staking_logs;
         let app_hash = prepared.root;
         self.pending = Some(Pending { prepared, block });
         Ok(FinalizeResponse {

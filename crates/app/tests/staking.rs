@@ -214,6 +214,17 @@ fn offline_validator_is_penalised_jailed_and_can_unjail() {
     let v = c.validator(&pubkey);
     assert!(v.is_jailed(), "ten misses jail: {v:?}");
     assert_eq!(v.power, 0);
+    // The jailing is recorded with the block it happened in, for `sheaf_systemEvents`.
+    let jailed_events = (c.node.height() - 10..=c.node.height())
+        .filter_map(|h| c.node.app.shared().chain().block(h).expect("read"))
+        .flat_map(|b| b.system_logs)
+        .filter_map(|log| {
+            <IStaking::ValidatorJailed as alloy_sol_types::SolEvent>::decode_log_data(&log.data)
+                .ok()
+        })
+        .filter(|e| e.index == v.index)
+        .count();
+    assert_eq!(jailed_events, 1);
     c.blocks(2);
     assert!(!c.in_consensus(&pubkey));
     assert_eq!(c.status(&pubkey), IStaking::Status::Jailed);

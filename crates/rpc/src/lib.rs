@@ -199,6 +199,16 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
     register(&mut m, "sheaf_validators", |api, p| {
         api.validators(Args::new(p).optional()?)
     });
+    register(&mut m, "sheaf_systemEvents", |api, p| {
+        let mut args = Args::new(p);
+        let from = args
+            .optional::<alloy_primitives::U64>()?
+            .map(|n| n.to::<u64>());
+        let to = args
+            .optional::<alloy_primitives::U64>()?
+            .map(|n| n.to::<u64>());
+        api.system_events(from, to)
+    });
 
     if let Some(heads) = heads {
         m.register_subscription(

@@ -122,3 +122,60 @@ impl EthApi {
         })
     }
 }
+
+/// One event the chain emitted outside any transaction.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemEventView {
+    pub block_number: u64,
+    pub address: String,
+    pub topics: Vec<String>,
+    pub data: String,
+    /// The event decoded against the IStaking interface, in words.
+    pub event: Option<String>,
+}
+
+/// Blocks one `sheaf_systemEvents` call may scan.
+pub const MAX_SYSTEM_EVENT_BLOCKS: u64 = 10_000;
+
+impl EthApi {
+    /// Validator jailings, slashings, exits requested at epoch boundaries and withdrawals in
+    /// `from..=to` (default: the last 1,000 blocks).
+    pub fn system_events(
+        &self,
+        from: Option<u64>,
+        to: Option<u64>,
+    ) -> RpcResult<Vec<SystemEventView>> {
+        use alloy_sol_types::SolEventInterface;
+        let latest = self.latest()?;
+        let to = to.unwrap_or(latest).min(latest);
+        let from = from.unwrap_or(to.saturating_sub(999));
+        if from > to {
+            return Err(crate::error::RpcError::params("fromBlock is after toBlock"));
+        }
+        if to - from >= MAX_SYSTEM_EVENT_BLOCKS {
+            return Err(crate::error::RpcError::LimitExceeded(format!(
+                "at most {MAX_SYSTEM_EVENT_BLOCKS} blocks per call"
+            )));
+        }
+        let mut out = vec![];
+        for number in from..=to {
+            let Some(block) = self.stored_block(number)? else {
+                continue;
+            };
+            for log in &block.system_logs {
+                let event = sheaf_abi::IStaking::IStakingEvents::decode_log(log)
+                    .ok()
+                    .map(|e| format!("{:?}", e.data));
+                out.push(SystemEventView {
+                    block_number: number,
+                    address: log.address.to_checksum(None),
+                    topics: log.topics().iter().map(|t| t.to_string()).collect(),
+                    data: log.data.data.to_string(),
+                    event,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
