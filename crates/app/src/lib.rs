@@ -37,6 +37,10 @@ pub use chain::{ChainReader, StoredBlock, StoredReceipt, StoredTx};
 pub use execute::InvalidTx;
 pub use genesis::{ChainParams, Genesis, GenesisValidator};
 
+/// The layout of state this code reads and writes. A chain created by a version with another
+/// layout (or none recorded) cannot be resumed: its keys mean something else.
+pub const STATE_VERSION: u64 = 2;
+
 /// What `info` reports: where the app's durable state stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Info {
@@ -169,6 +173,11 @@ pub enum AppError {
     NothingToCommit,
     #[error("encoding: {0}")]
     Encoding(String),
+    #[error(
+        "this chain's state has layout version {found}, but this Sheaf reads version {expected}; \
+         start a new chain (for the dev node: --reset)"
+    )]
+    StateVersion { found: u64, expected: u64 },
     #[error("staking: {0}")]
     Staking(String),
 }
@@ -276,6 +285,17 @@ impl SheafApp {
     pub fn open(path: &std::path::Path) -> Result<Self, AppError> {
         let storage = Storage::open(path)?;
         let chain = ChainReader::new(storage.clone());
+        if let Some((height, _)) = storage.latest()? {
+            let found = storage
+                .snapshot(height)?
+                .get_u64(&state_key::state_version());
+            if found != STATE_VERSION {
+                return Err(AppError::StateVersion {
+                    found,
+                    expected: STATE_VERSION,
+                });
+            }
+        }
         let shared = Arc::new(Shared {
             storage,
             chain,
@@ -451,6 +471,7 @@ impl Application for SheafApp {
         }
         genesis.validate().map_err(AppError::Genesis)?;
         let mut state = Delta::new(EmptyState);
+        state.put_u64(state_key::state_version(), STATE_VERSION);
         state.put_u64(state_key::chain_id(), genesis.chain_id);
         let params =
             serde_json::to_vec(&genesis.params).map_err(|e| AppError::Encoding(e.to_string()))?;

@@ -17,3 +17,8 @@ pub fn base_fee() -> Vec<u8> {
 pub fn genesis_token_count() -> Vec<u8> {
     b"app/genesis_token_count".to_vec()
 }
+
+/// The layout version of the state this chain was created with.
+pub fn state_version() -> Vec<u8> {
+    b"app/state_version".to_vec()
+}

@@ -297,3 +297,29 @@ fn replay_gives_identical_app_hashes_whatever_the_thread_count() {
     assert_eq!(one, run(4));
     assert_eq!(one.len(), 6);
 }
+
+#[test]
+fn a_chain_with_another_state_layout_is_refused_with_a_way_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("state.redb");
+    {
+        let node = TestNode::open(&path, &genesis()).expect("new chain");
+        // Pretend an older Sheaf made it: rewrite the layout version in a later version.
+        let storage = node.app.shared().storage().clone();
+        let mut changes = sheaf_state::Changes::new();
+        changes.insert(
+            b"app/state_version".to_vec(),
+            Some(1u64.to_be_bytes().to_vec()),
+        );
+        let prepared = storage.prepare(1, &changes).expect("prepare");
+        storage.commit(prepared, vec![]).expect("commit");
+    }
+    let Err(err) = sheaf_app::SheafApp::open(&path) else {
+        panic!("an old layout must be refused");
+    };
+    let message = err.to_string();
+    assert!(
+        message.contains("layout version 1") && message.contains("--reset"),
+        "{message}"
+    );
+}
