@@ -36,6 +36,8 @@ use sheaf_tx::{SignedTx, TxError};
 pub use chain::{ChainReader, StoredBlock, StoredReceipt, StoredTx};
 pub use execute::InvalidTx;
 pub use genesis::{ChainParams, Genesis, GenesisValidator};
+/// CometBFT's chain id for a Sheaf chain: what validators sign votes for.
+pub use sheaf_staking::double_sign::consensus_chain_id;
 
 /// The layout of state this code reads and writes. A chain created by a version with another
 /// layout (or none recorded) cannot be resumed: its keys mean something else.
