@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit, property and integration tests, then the end-to-end tests that
-# drive a real dev node with viem and cast. Needs only Rust and Node.js/npm on the machine.
+# Runs every test: Rust unit, property and integration tests, the CometBFT network tests, then
+# the end-to-end tests that drive a real dev node with viem and cast. Needs Rust, Go (for
+# CometBFT, installed here with `go install` when missing) and Node.js/npm on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+COMETBFT_VERSION=v0.38.25
+
 cargo build --release --locked -p sheaf
 cargo test --release --locked --workspace
+
+# CometBFT: the tests that run Sheaf under a real consensus engine.
+GOBIN="$(go env GOPATH)/bin"
+if ! "$GOBIN/cometbft" version 2>/dev/null | grep -qx "${COMETBFT_VERSION#v}"; then
+  echo "installing CometBFT $COMETBFT_VERSION (go install)…"
+  go install "github.com/cometbft/cometbft/cmd/cometbft@$COMETBFT_VERSION"
+fi
+SHEAF_COMETBFT="$GOBIN/cometbft" cargo test --release --locked -p sheaf --test cometbft -- --ignored
 
 cd tests/e2e
 npm ci --no-audit --no-fund

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_farm;
 mod client;
+mod comet;
 mod farm;
 mod gov;
 mod keys;
@@ -37,8 +38,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a node (`--dev`: one in-process validator with demo state).
+    /// Run a node (`--dev`: one in-process validator with demo state; `--home`: on CometBFT).
     Node(node::NodeArgs),
+    /// Write a Sheaf genesis and the matching CometBFT home for a one-validator network.
+    Init(comet::InitArgs),
     /// Manage local keys.
     Keys {
         #[command(subcommand)]
@@ -224,6 +227,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Node(args) => node::run(args),
+        Command::Init(args) => comet::init(args),
         Command::Keys { command, keystore } => {
             run_keys(command, keystore.unwrap_or_else(keys::default_dir))
         }

@@ -10,9 +10,18 @@ use sheaf_rpc::RpcConfig;
 
 #[derive(Args)]
 pub struct NodeArgs {
-    /// Run the embedded single-validator dev chain (the only mode so far; CometBFT comes later).
-    #[arg(long)]
+    /// Run the embedded single-validator dev chain.
+    #[arg(long, conflicts_with = "home")]
     dev: bool,
+    /// Run as an ABCI application for CometBFT, from a home made by `sheaf init`.
+    #[arg(long)]
+    home: Option<PathBuf>,
+    /// With --home: the ABCI port CometBFT's proxy_app connects to.
+    #[arg(long, default_value_t = 26658)]
+    abci_port: u16,
+    /// With --home: CometBFT's RPC, where transactions are broadcast.
+    #[arg(long, default_value = "http://127.0.0.1:26657")]
+    comet_rpc: String,
     /// Seconds between blocks; 0 mines as soon as a transaction arrives.
     #[arg(long, default_value_t = 1.0)]
     block_time: f64,
@@ -47,8 +56,8 @@ fn default_data_dir() -> PathBuf {
 }
 
 pub fn run(args: NodeArgs) -> anyhow::Result<()> {
-    if !args.dev {
-        bail!("only the dev node exists so far: run `sheaf node --dev`");
+    if !args.dev && args.home.is_none() {
+        bail!("say which node: `sheaf node --dev`, or `sheaf node --home DIR` after `sheaf init`");
     }
     if !(args.block_time >= 0.0 && args.block_time <= 3600.0) {
         bail!("--block-time must be between 0 and 3600 seconds");
@@ -60,6 +69,18 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
+    let rpc_config = |args: &NodeArgs| RpcConfig {
+        addr: SocketAddr::new(args.rpc_addr, args.rpc_port),
+        cors: if args.rpc_cors.iter().any(|o| o == "none") {
+            None
+        } else {
+            Some(args.rpc_cors.clone())
+        },
+        ..Default::default()
+    };
+    if let Some(home) = &args.home {
+        return crate::comet::run(home, args.abci_port, &args.comet_rpc, rpc_config(&args));
+    }
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     if args.reset && data_dir.exists() {
         std::fs::remove_dir_all(&data_dir)

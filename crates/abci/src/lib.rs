@@ -6,6 +6,8 @@
 //! validators sign votes for. Failures of `finalize_block` or `commit` are returned as errors,
 //! which stops CometBFT: a node must never carry on with state it could not write.
 
+pub mod pool;
+
 use std::{
     future::Future,
     pin::Pin,

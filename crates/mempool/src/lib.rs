@@ -29,6 +29,9 @@ pub enum PoolError {
     ReplacementUnderpriced,
     #[error("txpool is full")]
     Full,
+    /// The consensus engine's mempool refused it (a CometBFT node), with its reason.
+    #[error("{0}")]
+    Rejected(String),
 }
 
 /// Why a transaction was not accepted for inclusion.

@@ -95,6 +95,20 @@ fn register<T: serde::Serialize + Clone + Send + 'static>(
         .expect("method names are unique");
 }
 
+/// Like [`register`], for handlers that may wait on something outside the process (sending a
+/// transaction to CometBFT): they run on a blocking thread, not on the async workers.
+fn register_blocking<T: serde::Serialize + Clone + Send + 'static>(
+    module: &mut RpcModule<EthApi>,
+    name: &'static str,
+    handler: Handler<T>,
+) {
+    module
+        .register_blocking_method(name, move |params, api, _| {
+            handler(&api, &params).map_err(ErrorObjectOwned::from)
+        })
+        .expect("method names are unique");
+}
+
 /// Builds the method table. `heads` (when the driver provides it) feeds `eth_subscribe`.
 pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<EthApi> {
     let mut m = RpcModule::new(api);
@@ -150,7 +164,7 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
         let mut a = Args::new(p);
         api.estimate_gas(a.next()?, a.optional()?)
     });
-    register(&mut m, "eth_sendRawTransaction", |api, p| {
+    register_blocking(&mut m, "eth_sendRawTransaction", |api, p| {
         let mut a = Args::new(p);
         api.send_raw_transaction(a.next::<Bytes>()?)
     });
