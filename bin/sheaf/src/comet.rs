@@ -220,3 +220,240 @@ pub fn run(
         }
     })
 }
+
+#[derive(clap::Subcommand)]
+pub enum LocalnetCommand {
+    /// Create (first time) and start an N-validator network on loopback, in the background.
+    Start(LocalnetArgs),
+    /// Stop every process of the network in `--home`.
+    Stop {
+        #[arg(long)]
+        home: PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct LocalnetArgs {
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    #[arg(long)]
+    home: PathBuf,
+    #[arg(long, default_value = "cometbft", env = "SHEAF_COMETBFT")]
+    cometbft: String,
+    /// Validator i serves JSON-RPC on this port + i.
+    #[arg(long, default_value_t = 8545)]
+    rpc_port: u16,
+    /// Validator i uses ports base + 10i (p2p), + 1 (CometBFT RPC), + 2 (ABCI).
+    #[arg(long, default_value_t = 26600)]
+    base_port: u16,
+    #[arg(long, default_value = "1s")]
+    block_time: String,
+}
+
+struct NodePorts {
+    p2p: u16,
+    comet_rpc: u16,
+    abci: u16,
+    rpc: u16,
+}
+
+fn node_ports(args: &LocalnetArgs, i: usize) -> NodePorts {
+    let base = args.base_port + 10 * i as u16;
+    NodePorts {
+        p2p: base,
+        comet_rpc: base + 1,
+        abci: base + 2,
+        rpc: args.rpc_port + i as u16,
+    }
+}
+
+fn cometbft_output(bin: &str, args: &[&str], home: &Path) -> anyhow::Result<String> {
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .arg("--home")
+        .arg(home)
+        .output()
+        .with_context(|| format!("cannot run {bin} (install: go install github.com/cometbft/cometbft/cmd/cometbft@v0.38.25)"))?;
+    if !out.status.success() {
+        bail!(
+            "`{bin} {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Writes N validator homes sharing one genesis, each peered with all the others.
+fn create_localnet(args: &LocalnetArgs) -> anyhow::Result<()> {
+    let n = args.validators;
+    if n == 0 {
+        bail!("--validators must be at least 1");
+    }
+    let homes: Vec<PathBuf> = (0..n).map(|i| args.home.join(format!("node{i}"))).collect();
+    let mut keys = vec![];
+    let mut ids = vec![];
+    for home in &homes {
+        let comet = home.join("cometbft");
+        cometbft_output(&args.cometbft, &["init"], &comet)?;
+        keys.push(validator_pubkey(&comet)?);
+        ids.push(cometbft_output(&args.cometbft, &["show-node-id"], &comet)?);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let mut genesis = Genesis::dev(now);
+    genesis.validators = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| GenesisValidator {
+            name: format!("validator-{i}"),
+            pub_key: (*key).into(),
+            power: 32,
+            fee_recipient: DEV_FEE_RECIPIENT,
+            withdrawal_address: Some(DEV_VALIDATOR_WITHDRAWALS),
+        })
+        .collect();
+    genesis
+        .validate()
+        .map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
+    let first = homes[0].join("cometbft/config/genesis.json");
+    let mut comet: Value = serde_json::from_str(&std::fs::read_to_string(&first)?)?;
+    comet["chain_id"] = json!(consensus_chain_id(genesis.chain_id));
+    comet["initial_height"] = json!("1");
+    comet["validators"] = json!(genesis
+        .validators
+        .iter()
+        .map(|v| json!({
+            "address": alloy_primitives::hex::encode_upper(v.consensus_address()),
+            "pub_key": { "type": "tendermint/PubKeyEd25519", "value": STANDARD.encode(v.pub_key) },
+            "power": v.power.to_string(),
+            "name": v.name,
+        }))
+        .collect::<Vec<_>>());
+    comet["app_state"] = serde_json::to_value(&genesis)?;
+    let comet_genesis = serde_json::to_string_pretty(&comet)?;
+    for (i, home) in homes.iter().enumerate() {
+        std::fs::write(
+            home.join("genesis.json"),
+            serde_json::to_string_pretty(&genesis)?,
+        )?;
+        std::fs::write(home.join("cometbft/config/genesis.json"), &comet_genesis)?;
+        let ports = node_ports(args, i);
+        let peers: Vec<String> = (0..n)
+            .filter(|j| *j != i)
+            .map(|j| format!("{}@127.0.0.1:{}", ids[j], node_ports(args, j).p2p))
+            .collect();
+        let config = home.join("cometbft/config/config.toml");
+        let mut text = std::fs::read_to_string(&config)?;
+        text = set_toml(
+            &text,
+            "",
+            "proxy_app",
+            &format!("\"tcp://127.0.0.1:{}\"", ports.abci),
+        )?;
+        text = set_toml(
+            &text,
+            "rpc",
+            "laddr",
+            &format!("\"tcp://127.0.0.1:{}\"", ports.comet_rpc),
+        )?;
+        text = set_toml(
+            &text,
+            "p2p",
+            "laddr",
+            &format!("\"tcp://127.0.0.1:{}\"", ports.p2p),
+        )?;
+        text = set_toml(
+            &text,
+            "p2p",
+            "persistent_peers",
+            &format!("\"{}\"", peers.join(",")),
+        )?;
+        text = set_toml(&text, "p2p", "addr_book_strict", "false")?;
+        text = set_toml(&text, "p2p", "allow_duplicate_ip", "true")?;
+        text = set_toml(
+            &text,
+            "consensus",
+            "timeout_commit",
+            &format!("\"{}\"", args.block_time),
+        )?;
+        std::fs::write(&config, text)?;
+    }
+    Ok(())
+}
+
+pub fn localnet(command: LocalnetCommand) -> anyhow::Result<()> {
+    match command {
+        LocalnetCommand::Start(args) => {
+            if !args.home.join("node0").exists() {
+                create_localnet(&args)?;
+            }
+            let n = (0..)
+                .take_while(|i| args.home.join(format!("node{i}")).exists())
+                .count();
+            let sheaf = std::env::current_exe()?;
+            let mut pids = vec![];
+            for i in 0..n {
+                let home = args.home.join(format!("node{i}"));
+                let ports = node_ports(&args, i);
+                let log = |name: &str| std::fs::File::create(home.join(name));
+                let app = std::process::Command::new(&sheaf)
+                    .args(["node", "--home"])
+                    .arg(&home)
+                    .args(["--abci-port", &ports.abci.to_string()])
+                    .args([
+                        "--comet-rpc",
+                        &format!("http://127.0.0.1:{}", ports.comet_rpc),
+                    ])
+                    .args(["--rpc-port", &ports.rpc.to_string()])
+                    .stdout(log("sheaf.log")?)
+                    .stderr(log("sheaf.err.log")?)
+                    .spawn()?;
+                pids.push(app.id());
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            for i in 0..n {
+                let home = args.home.join(format!("node{i}"));
+                let log = |name: &str| std::fs::File::create(home.join(name));
+                let consensus = std::process::Command::new(&args.cometbft)
+                    .arg("start")
+                    .arg("--home")
+                    .arg(home.join("cometbft"))
+                    .stdout(log("cometbft.log")?)
+                    .stderr(log("cometbft.err.log")?)
+                    .spawn()?;
+                pids.push(consensus.id());
+            }
+            let list: Vec<String> = pids.iter().map(u32::to_string).collect();
+            std::fs::write(args.home.join("pids"), list.join("\n"))?;
+            println!(
+                "localnet of {n} validators in {} (chain sheaf-24239)",
+                args.home.display()
+            );
+            for i in 0..n {
+                let p = node_ports(&args, i);
+                println!(
+                    "  node{i}: JSON-RPC http://127.0.0.1:{}  CometBFT RPC http://127.0.0.1:{}",
+                    p.rpc, p.comet_rpc
+                );
+            }
+            println!(
+                "  stop with: sheaf localnet stop --home {}",
+                args.home.display()
+            );
+            Ok(())
+        }
+        LocalnetCommand::Stop { home } => {
+            let path = home.join("pids");
+            let pids = std::fs::read_to_string(&path)
+                .with_context(|| format!("no running localnet in {}", home.display()))?;
+            for pid in pids.lines().filter(|l| !l.is_empty()) {
+                let _ = std::process::Command::new("kill").arg(pid).status();
+            }
+            std::fs::remove_file(&path)?;
+            println!("stopped the localnet in {}", home.display());
+            Ok(())
+        }
+    }
+}

@@ -42,6 +42,11 @@ enum Command {
     Node(node::NodeArgs),
     /// Write a Sheaf genesis and the matching CometBFT home for a one-validator network.
     Init(comet::InitArgs),
+    /// An N-validator CometBFT network on loopback: `sheaf localnet start|stop`.
+    Localnet {
+        #[command(subcommand)]
+        command: comet::LocalnetCommand,
+    },
     /// Manage local keys.
     Keys {
         #[command(subcommand)]
@@ -228,6 +233,7 @@ fn main() {
     let result = match cli.command {
         Command::Node(args) => node::run(args),
         Command::Init(args) => comet::init(args),
+        Command::Localnet { command } => comet::localnet(command),
         Command::Keys { command, keystore } => {
             run_keys(command, keystore.unwrap_or_else(keys::default_dir))
         }

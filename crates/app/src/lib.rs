@@ -599,14 +599,49 @@ impl Application for SheafApp {
         self.shared.check_tx(raw)
     }
 
+    /// Builds a block from the mempool's transactions (CometBFT's arrival order, which gossip
+    /// can scramble): each sender's transactions in nonce order from its account nonce, stopping
+    /// at a gap, within the byte and gas limits. Whatever is left out stays in CometBFT's
+    /// mempool for a later block, instead of being included only to fail.
     fn prepare_proposal(&self, txs: Vec<Bytes>, max_bytes: usize) -> Vec<Bytes> {
-        let mut total = 0usize;
-        txs.into_iter()
-            .take_while(|tx| {
-                total += tx.len();
-                total <= max_bytes
-            })
-            .collect()
+        let Ok(snapshot) = self.shared.latest_snapshot() else {
+            return vec![];
+        };
+        let chain_id = snapshot.get_u64(&state_key::chain_id());
+        let gas_limit = read_params(&snapshot).block_gas_limit;
+        let decoded = self.decode_block(&txs, chain_id);
+        // Senders in order of first arrival, each with its transactions by nonce.
+        let mut senders: Vec<Address> = vec![];
+        let mut by_sender: HashMap<Address, Vec<(u64, u64, usize)>> = HashMap::new();
+        for (i, tx) in decoded.iter().enumerate() {
+            let Ok(tx) = tx else { continue };
+            let entry = by_sender.entry(tx.sender).or_insert_with(|| {
+                senders.push(tx.sender);
+                vec![]
+            });
+            entry.push((tx.nonce(), tx.gas_limit(), i));
+        }
+        let (mut bytes, mut gas) = (0usize, 0u64);
+        let mut chosen = vec![];
+        for sender in senders {
+            let mut list = by_sender.remove(&sender).unwrap_or_default();
+            list.sort_by_key(|(nonce, _, i)| (*nonce, *i));
+            let mut next = snapshot.nonce(&sender);
+            for (nonce, tx_gas, i) in list {
+                if nonce != next {
+                    // A duplicate of a nonce already taken, or a gap: later, if ever.
+                    continue;
+                }
+                if bytes + txs[i].len() > max_bytes || gas.saturating_add(tx_gas) > gas_limit {
+                    break;
+                }
+                bytes += txs[i].len();
+                gas += tx_gas;
+                chosen.push(i);
+                next += 1;
+            }
+        }
+        chosen.into_iter().map(|i| txs[i].clone()).collect()
     }
 
     fn process_proposal(&self, txs: &[Bytes]) -> bool {

@@ -323,3 +323,36 @@ fn a_chain_with_another_state_layout_is_refused_with_a_way_out() {
         "{message}"
     );
 }
+
+#[test]
+fn proposals_put_each_senders_transactions_in_nonce_order_and_stop_at_gaps() {
+    use sheaf_app::Application;
+    let node = TestNode::new(&genesis());
+    let (a, b) = (dev(1), dev(2));
+    let to = address!("00000000000000000000000000000000000000b0");
+    let tx = |s: &Signer, n: u64| send(s, n, to, U256::from(1u64), vec![], 21_000);
+    // As gossip may deliver them: a's out of order, b's with a gap and a duplicate nonce.
+    let arrived = vec![
+        tx(&a, 1),
+        tx(&b, 2),
+        tx(&a, 0),
+        tx(&b, 0),
+        tx(&b, 0),
+        tx(&a, 2),
+    ];
+    let proposal = node.app.prepare_proposal(arrived.clone(), 1 << 20);
+    assert_eq!(
+        proposal,
+        vec![
+            arrived[2].clone(),
+            arrived[0].clone(),
+            arrived[5].clone(),
+            arrived[3].clone()
+        ]
+    );
+    // The byte limit holds too.
+    let small = node
+        .app
+        .prepare_proposal(arrived.clone(), arrived[2].len() + 1);
+    assert_eq!(small, vec![arrived[2].clone()]);
+}

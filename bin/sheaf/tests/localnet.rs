@@ -1,0 +1,160 @@
+//! A 4-validator CometBFT network on loopback (`sheaf localnet start|stop`): 200 transfers sent
+//! round-robin to the four nodes' JSON-RPC are all included, even when gossip delivers a
+//! sender's transactions out of order, and all nodes report the same app hash at every height.
+//!
+//! Needs the `cometbft` binary: ignored by a plain `cargo test`, run by `scripts/test.sh`.
+
+mod common;
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::Command,
+    thread,
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{Address, Bytes, U256};
+use serde_json::{Value, json};
+use sheaf_app::genesis::DEV_KEYS;
+use sheaf_tx::sign::{Signer, eip1559};
+
+use common::{stderr, stdout};
+
+fn cometbft() -> PathBuf {
+    if let Some(path) = std::env::var_os("SHEAF_COMETBFT") {
+        return PathBuf::from(path);
+    }
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join("go/bin/cometbft"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("cometbft"))
+}
+
+/// A base port with 120 free ports above it.
+fn free_range() -> u16 {
+    let seed = std::process::id() as u16;
+    for attempt in 0..200u16 {
+        let base = 20_000 + (seed.wrapping_add(attempt * 137) % 400) * 100;
+        if (base..base + 120).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no free port range");
+}
+
+fn rpc(url: &str, method: &str, params: Value) -> Option<Value> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let mut response = ureq::post(url).send_json(&body).ok()?;
+    let value: Value = response.body_mut().read_json().ok()?;
+    value.get("result").cloned()
+}
+
+#[test]
+#[ignore = "needs the cometbft binary; scripts/test.sh installs it and runs this"]
+fn four_validators_include_every_transfer_and_agree_on_the_app_hash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("net");
+    let base = free_range();
+    let rpc_base = base + 100;
+    let start = Command::new(env!("CARGO_BIN_EXE_sheaf"))
+        .args(["localnet", "start", "--validators", "4", "--home"])
+        .arg(&home)
+        .arg("--cometbft")
+        .arg(cometbft())
+        .args(["--rpc-port", &rpc_base.to_string()])
+        .args(["--base-port", &base.to_string()])
+        .args(["--block-time", "300ms"])
+        .output()
+        .expect("localnet start");
+    assert!(start.status.success(), "{}", stderr(&start));
+    let urls: Vec<String> = (0..4)
+        .map(|i| format!("http://127.0.0.1:{}", rpc_base + i))
+        .collect();
+    struct Stop(PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = Command::new(env!("CARGO_BIN_EXE_sheaf"))
+                .args(["localnet", "stop", "--home"])
+                .arg(&self.0)
+                .output();
+        }
+    }
+    let _stop = Stop(home.clone());
+
+    let height = |url: &str| -> Option<u64> {
+        let n = rpc(url, "eth_blockNumber", json!([]))?;
+        u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !urls.iter().all(|u| height(u).is_some_and(|h| h >= 3)) {
+        assert!(Instant::now() < deadline, "the network did not start");
+        thread::sleep(Duration::from_millis(200));
+    }
+
+    // 8 senders x 25 transfers, transfer k to node k % 4: a sender's transactions reach
+    // different nodes, so gossip can deliver them out of nonce order.
+    let to = Address::repeat_byte(0xb0);
+    let mut hashes = vec![];
+    for k in 0..200u64 {
+        let sender = Signer::new(DEV_KEYS[1 + (k % 8) as usize].1).expect("key");
+        let raw = sender.sign_1559(eip1559(
+            24239,
+            k / 8,
+            to,
+            U256::from(1_000u64),
+            Bytes::new(),
+            21_000,
+            100 * sheaf_primitives::GWEI as u128,
+            sheaf_primitives::GWEI as u128,
+        ));
+        let url = &urls[(k % 4) as usize];
+        let hash = rpc(url, "eth_sendRawTransaction", json!([raw])).expect("accepted");
+        hashes.push(hash);
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for hash in &hashes {
+        loop {
+            let receipt = rpc(&urls[0], "eth_getTransactionReceipt", json!([hash]));
+            if let Some(r) = receipt.filter(|r| !r.is_null()) {
+                assert_eq!(r["status"], "0x1", "{r}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "{hash} was never included");
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+    let balance = rpc(&urls[3], "eth_getBalance", json!([to, "latest"])).expect("balance");
+    assert_eq!(balance, json!("0x30d40"), "200 x 1,000 wei");
+
+    // Every node has the same state root at every height they all reached.
+    let common_height = urls
+        .iter()
+        .map(|u| height(u).expect("height"))
+        .min()
+        .expect("nodes");
+    for h in 1..=common_height {
+        let roots: Vec<Value> = urls
+            .iter()
+            .map(|u| {
+                rpc(
+                    u,
+                    "eth_getBlockByNumber",
+                    json!([format!("0x{h:x}"), false]),
+                )
+                .expect("block")["stateRoot"]
+                    .clone()
+            })
+            .collect();
+        assert!(
+            roots.iter().all(|r| *r == roots[0]),
+            "height {h}: {roots:?}"
+        );
+    }
+    let stopped = Command::new(env!("CARGO_BIN_EXE_sheaf"))
+        .args(["localnet", "stop", "--home"])
+        .arg(&home)
+        .output()
+        .expect("stop");
+    assert!(stdout(&stopped).contains("stopped"), "{}", stderr(&stopped));
+}
