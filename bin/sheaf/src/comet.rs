@@ -225,6 +225,9 @@ pub fn run(
 pub enum LocalnetCommand {
     /// Create (first time) and start an N-validator network on loopback, in the background.
     Start(LocalnetArgs),
+    /// Add a node (a full node until it deposits and activates) to a running localnet and start
+    /// it; its consensus key is `DIR/nodeN/cometbft/config/priv_validator_key.json`.
+    AddNode(LocalnetArgs),
     /// Stop every process of the network in `--home`.
     Stop {
         #[arg(long)]
@@ -339,47 +342,100 @@ fn create_localnet(args: &LocalnetArgs) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&genesis)?,
         )?;
         std::fs::write(home.join("cometbft/config/genesis.json"), &comet_genesis)?;
-        let ports = node_ports(args, i);
-        let peers: Vec<String> = (0..n)
+        let peers: Vec<(String, u16)> = (0..n)
             .filter(|j| *j != i)
-            .map(|j| format!("{}@127.0.0.1:{}", ids[j], node_ports(args, j).p2p))
+            .map(|j| (ids[j].clone(), node_ports(args, j).p2p))
             .collect();
-        let config = home.join("cometbft/config/config.toml");
-        let mut text = std::fs::read_to_string(&config)?;
-        text = set_toml(
-            &text,
-            "",
-            "proxy_app",
-            &format!("\"tcp://127.0.0.1:{}\"", ports.abci),
-        )?;
-        text = set_toml(
-            &text,
-            "rpc",
-            "laddr",
-            &format!("\"tcp://127.0.0.1:{}\"", ports.comet_rpc),
-        )?;
-        text = set_toml(
-            &text,
-            "p2p",
-            "laddr",
-            &format!("\"tcp://127.0.0.1:{}\"", ports.p2p),
-        )?;
-        text = set_toml(
-            &text,
-            "p2p",
-            "persistent_peers",
-            &format!("\"{}\"", peers.join(",")),
-        )?;
-        text = set_toml(&text, "p2p", "addr_book_strict", "false")?;
-        text = set_toml(&text, "p2p", "allow_duplicate_ip", "true")?;
-        text = set_toml(
-            &text,
-            "consensus",
-            "timeout_commit",
-            &format!("\"{}\"", args.block_time),
-        )?;
-        std::fs::write(&config, text)?;
+        configure_node(args, i, home, &peers)?;
     }
+    Ok(())
+}
+
+/// Ports, peers and block time in node `i`'s config.toml.
+fn configure_node(
+    args: &LocalnetArgs,
+    i: usize,
+    home: &Path,
+    peers: &[(String, u16)],
+) -> anyhow::Result<()> {
+    let ports = node_ports(args, i);
+    let peers: Vec<String> = peers
+        .iter()
+        .map(|(id, port)| format!("{id}@127.0.0.1:{port}"))
+        .collect();
+    let config = home.join("cometbft/config/config.toml");
+    let mut text = std::fs::read_to_string(&config)?;
+    text = set_toml(
+        &text,
+        "",
+        "proxy_app",
+        &format!("\"tcp://127.0.0.1:{}\"", ports.abci),
+    )?;
+    text = set_toml(
+        &text,
+        "rpc",
+        "laddr",
+        &format!("\"tcp://127.0.0.1:{}\"", ports.comet_rpc),
+    )?;
+    text = set_toml(
+        &text,
+        "p2p",
+        "laddr",
+        &format!("\"tcp://127.0.0.1:{}\"", ports.p2p),
+    )?;
+    text = set_toml(
+        &text,
+        "p2p",
+        "persistent_peers",
+        &format!("\"{}\"", peers.join(",")),
+    )?;
+    text = set_toml(&text, "p2p", "addr_book_strict", "false")?;
+    text = set_toml(&text, "p2p", "allow_duplicate_ip", "true")?;
+    text = set_toml(
+        &text,
+        "consensus",
+        "timeout_commit",
+        &format!("\"{}\"", args.block_time),
+    )?;
+    std::fs::write(&config, text)?;
+    Ok(())
+}
+
+/// Starts node `i`'s app and CometBFT in the background. Returns their pids.
+fn start_node(args: &LocalnetArgs, i: usize) -> anyhow::Result<[u32; 2]> {
+    let home = args.home.join(format!("node{i}"));
+    let ports = node_ports(args, i);
+    let log = |name: &str| std::fs::File::create(home.join(name));
+    let app = std::process::Command::new(std::env::current_exe()?)
+        .args(["node", "--home"])
+        .arg(&home)
+        .args(["--abci-port", &ports.abci.to_string()])
+        .args([
+            "--comet-rpc",
+            &format!("http://127.0.0.1:{}", ports.comet_rpc),
+        ])
+        .args(["--rpc-port", &ports.rpc.to_string()])
+        .stdout(log("sheaf.log")?)
+        .stderr(log("sheaf.err.log")?)
+        .spawn()?;
+    std::thread::sleep(Duration::from_millis(300));
+    let consensus = std::process::Command::new(&args.cometbft)
+        .arg("start")
+        .arg("--home")
+        .arg(home.join("cometbft"))
+        .stdout(log("cometbft.log")?)
+        .stderr(log("cometbft.err.log")?)
+        .spawn()?;
+    Ok([app.id(), consensus.id()])
+}
+
+fn record_pids(home: &Path, pids: &[u32]) -> anyhow::Result<()> {
+    let path = home.join("pids");
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    for pid in pids {
+        text.push_str(&format!("{pid}\n"));
+    }
+    std::fs::write(path, text)?;
     Ok(())
 }
 
@@ -392,41 +448,9 @@ pub fn localnet(command: LocalnetCommand) -> anyhow::Result<()> {
             let n = (0..)
                 .take_while(|i| args.home.join(format!("node{i}")).exists())
                 .count();
-            let sheaf = std::env::current_exe()?;
-            let mut pids = vec![];
             for i in 0..n {
-                let home = args.home.join(format!("node{i}"));
-                let ports = node_ports(&args, i);
-                let log = |name: &str| std::fs::File::create(home.join(name));
-                let app = std::process::Command::new(&sheaf)
-                    .args(["node", "--home"])
-                    .arg(&home)
-                    .args(["--abci-port", &ports.abci.to_string()])
-                    .args([
-                        "--comet-rpc",
-                        &format!("http://127.0.0.1:{}", ports.comet_rpc),
-                    ])
-                    .args(["--rpc-port", &ports.rpc.to_string()])
-                    .stdout(log("sheaf.log")?)
-                    .stderr(log("sheaf.err.log")?)
-                    .spawn()?;
-                pids.push(app.id());
+                record_pids(&args.home, &start_node(&args, i)?)?;
             }
-            std::thread::sleep(Duration::from_millis(500));
-            for i in 0..n {
-                let home = args.home.join(format!("node{i}"));
-                let log = |name: &str| std::fs::File::create(home.join(name));
-                let consensus = std::process::Command::new(&args.cometbft)
-                    .arg("start")
-                    .arg("--home")
-                    .arg(home.join("cometbft"))
-                    .stdout(log("cometbft.log")?)
-                    .stderr(log("cometbft.err.log")?)
-                    .spawn()?;
-                pids.push(consensus.id());
-            }
-            let list: Vec<String> = pids.iter().map(u32::to_string).collect();
-            std::fs::write(args.home.join("pids"), list.join("\n"))?;
             println!(
                 "localnet of {n} validators in {} (chain sheaf-24239)",
                 args.home.display()
@@ -441,6 +465,49 @@ pub fn localnet(command: LocalnetCommand) -> anyhow::Result<()> {
             println!(
                 "  stop with: sheaf localnet stop --home {}",
                 args.home.display()
+            );
+            Ok(())
+        }
+        LocalnetCommand::AddNode(args) => {
+            let n = (0..)
+                .take_while(|i| args.home.join(format!("node{i}")).exists())
+                .count();
+            if n == 0 {
+                bail!(
+                    "no localnet in {}; `sheaf localnet start` makes one",
+                    args.home.display()
+                );
+            }
+            let home = args.home.join(format!("node{n}"));
+            let comet = home.join("cometbft");
+            cometbft_output(&args.cometbft, &["init"], &comet)?;
+            let first = args.home.join("node0");
+            std::fs::copy(first.join("genesis.json"), home.join("genesis.json"))?;
+            std::fs::copy(
+                first.join("cometbft/config/genesis.json"),
+                comet.join("config/genesis.json"),
+            )?;
+            let mut peers = vec![];
+            for j in 0..n {
+                let id = cometbft_output(
+                    &args.cometbft,
+                    &["show-node-id"],
+                    &args.home.join(format!("node{j}/cometbft")),
+                )?;
+                peers.push((id, node_ports(&args, j).p2p));
+            }
+            configure_node(&args, n, &home, &peers)?;
+            record_pids(&args.home, &start_node(&args, n)?)?;
+            let p = node_ports(&args, n);
+            println!(
+                "node{n}: JSON-RPC http://127.0.0.1:{}  CometBFT RPC http://127.0.0.1:{}",
+                p.rpc, p.comet_rpc
+            );
+            let key = comet.join("config/priv_validator_key.json");
+            println!("  consensus key: {}", key.display());
+            println!(
+                "  make it a validator: sheaf validator deposit --from <account> --key {}",
+                key.display()
             );
             Ok(())
         }

@@ -34,7 +34,7 @@ pub enum ValidatorCommand {
     Deposit {
         #[arg(long)]
         from: String,
-        /// A key made by `validator keygen`.
+        /// A key made by `validator keygen`, or a CometBFT priv_validator_key.json path.
         #[arg(long)]
         key: String,
         #[arg(long, default_value = "32 ETH")]
@@ -97,7 +97,12 @@ fn key_path(keystore: &Path, name: &str) -> anyhow::Result<PathBuf> {
 
 /// Reads a consensus key file: (secret, public key).
 fn load(keystore: &Path, name: &str) -> anyhow::Result<([u8; 32], B256)> {
-    let path = key_path(keystore, name)?;
+    // A path to any CometBFT priv_validator_key.json works too.
+    let path = if name.ends_with(".json") {
+        PathBuf::from(name)
+    } else {
+        key_path(keystore, name)?
+    };
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
             "no consensus key '{name}' (looked for {}; make one with `sheaf validator keygen`)",

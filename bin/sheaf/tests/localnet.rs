@@ -158,3 +158,160 @@ fn four_validators_include_every_transfer_and_agree_on_the_app_hash() {
         .expect("stop");
     assert!(stdout(&stopped).contains("stopped"), "{}", stderr(&stopped));
 }
+
+fn comet_validators(port: u16) -> Option<Vec<String>> {
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            &format!("http://127.0.0.1:{port}/validators?per_page=100"),
+        ])
+        .output()
+        .ok()?;
+    let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+    Some(
+        v["result"]["validators"]
+            .as_array()?
+            .iter()
+            .filter_map(|v| v["address"].as_str().map(str::to_string))
+            .collect(),
+    )
+}
+
+/// Whether `address` signed the commit for `height`, as CometBFT recorded it.
+fn signed_commit(port: u16, height: u64, address: &str) -> bool {
+    let Ok(out) = Command::new("curl")
+        .args([
+            "-s",
+            &format!("http://127.0.0.1:{port}/commit?height={height}"),
+        ])
+        .output()
+    else {
+        return false;
+    };
+    let Ok(v) = serde_json::from_slice::<Value>(&out.stdout) else {
+        return false;
+    };
+    v["result"]["signed_header"]["commit"]["signatures"]
+        .as_array()
+        .is_some_and(|sigs| {
+            sigs.iter()
+                .any(|s| s["validator_address"] == address && s["block_id_flag"] == 2)
+        })
+}
+
+#[test]
+#[ignore = "needs the cometbft binary; scripts/test.sh installs it and runs this"]
+fn a_deposited_validator_joins_cometbfts_set_signs_and_leaves_after_its_exit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("net");
+    let keystore = dir.path().join("keys");
+    let base = free_range();
+    let rpc_base = base + 100;
+    let localnet = |command: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_sheaf"))
+            .args(["localnet", command, "--home"])
+            .arg(&home)
+            .arg("--cometbft")
+            .arg(cometbft())
+            .args(["--rpc-port", &rpc_base.to_string()])
+            .args(["--base-port", &base.to_string()])
+            .args(["--block-time", "300ms"])
+            .args(if command == "start" {
+                vec!["--validators", "4"]
+            } else {
+                vec![]
+            })
+            .output()
+            .expect("localnet");
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    localnet("start");
+    struct Stop(PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = Command::new(env!("CARGO_BIN_EXE_sheaf"))
+                .args(["localnet", "stop", "--home"])
+                .arg(&self.0)
+                .output();
+        }
+    }
+    let _stop = Stop(home.clone());
+    let comet_rpc = base + 1;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while comet_validators(comet_rpc).map(|v| v.len()) != Some(4) {
+        assert!(Instant::now() < deadline, "the network did not start");
+        thread::sleep(Duration::from_millis(200));
+    }
+
+    // A fifth node joins as a full node; its key deposits 32 ETH through node 4's JSON-RPC.
+    let added = localnet("add-node");
+    assert!(added.contains("node4"), "{added}");
+    let key = home.join("node4/cometbft/config/priv_validator_key.json");
+    let address = serde_json::from_str::<Value>(&std::fs::read_to_string(&key).expect("key"))
+        .expect("json")["address"]
+        .as_str()
+        .expect("address")
+        .to_string();
+    let node4 = format!("http://127.0.0.1:{}", rpc_base + 4);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while rpc(&node4, "eth_blockNumber", json!([])).is_none() {
+        assert!(Instant::now() < deadline, "node4 did not start");
+        thread::sleep(Duration::from_millis(200));
+    }
+    let key_arg = key.to_string_lossy().to_string();
+    let deposit = common::sheaf(
+        &["validator", "deposit", "--from", "dev7", "--key", &key_arg],
+        &node4,
+        &keystore,
+    );
+    assert!(deposit.status.success(), "{}", stderr(&deposit));
+
+    // After activation it is in CometBFT's set and signs blocks.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !comet_validators(comet_rpc).is_some_and(|v| v.contains(&address)) {
+        assert!(
+            Instant::now() < deadline,
+            "the deposited validator never joined CometBFT's set"
+        );
+        thread::sleep(Duration::from_millis(300));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let height = rpc(&node4, "eth_blockNumber", json!([]))
+            .and_then(|n| u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok())
+            .unwrap_or(0);
+        if height > 2 && signed_commit(comet_rpc, height - 1, &address) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new validator never signed a block"
+        );
+        thread::sleep(Duration::from_millis(300));
+    }
+
+    // Its voluntary exit takes it out of the set again.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let exit = common::sheaf(
+            &["validator", "exit", "--from", "dev7", "--key", &key_arg],
+            &node4,
+            &keystore,
+        );
+        if exit.status.success() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "exit refused: {}", stderr(&exit));
+        thread::sleep(Duration::from_millis(500));
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while comet_validators(comet_rpc).is_none_or(|v| v.contains(&address)) {
+        assert!(
+            Instant::now() < deadline,
+            "the exited validator stayed in CometBFT's set"
+        );
+        thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(comet_validators(comet_rpc).map(|v| v.len()), Some(4));
+}
