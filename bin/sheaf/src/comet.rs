@@ -225,6 +225,14 @@ pub fn run(
 pub enum LocalnetCommand {
     /// Create (first time) and start an N-validator network on loopback, in the background.
     Start(LocalnetArgs),
+    /// Start one node of an existing localnet again (after a crash or a kill).
+    StartNode {
+        #[command(flatten)]
+        args: LocalnetArgs,
+        /// Which node (node0, node1, …).
+        #[arg(long)]
+        node: usize,
+    },
     /// Add a node (a full node until it deposits and activates) to a running localnet and start
     /// it; its consensus key is `DIR/nodeN/cometbft/config/priv_validator_key.json`.
     AddNode(LocalnetArgs),
@@ -314,7 +322,8 @@ fn create_localnet(args: &LocalnetArgs) -> anyhow::Result<()> {
             pub_key: (*key).into(),
             power: 32,
             fee_recipient: DEV_FEE_RECIPIENT,
-            withdrawal_address: Some(DEV_VALIDATOR_WITHDRAWALS),
+            // devN may exit or unjail validator N (dev keys: a test network only).
+            withdrawal_address: Some(sheaf_app::genesis::DEV_KEYS[i % 10].0),
         })
         .collect();
     genesis
@@ -466,6 +475,14 @@ pub fn localnet(command: LocalnetCommand) -> anyhow::Result<()> {
                 "  stop with: sheaf localnet stop --home {}",
                 args.home.display()
             );
+            Ok(())
+        }
+        LocalnetCommand::StartNode { args, node } => {
+            if !args.home.join(format!("node{node}")).exists() {
+                bail!("there is no node{node} in {}", args.home.display());
+            }
+            record_pids(&args.home, &start_node(&args, node)?)?;
+            println!("started node{node}");
             Ok(())
         }
         LocalnetCommand::AddNode(args) => {

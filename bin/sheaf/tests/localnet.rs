@@ -8,7 +8,7 @@ mod common;
 
 use std::{
     net::TcpListener,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::Command,
     thread,
     time::{Duration, Instant},
@@ -314,4 +314,148 @@ fn a_deposited_validator_joins_cometbfts_set_signs_and_leaves_after_its_exit() {
         thread::sleep(Duration::from_millis(300));
     }
     assert_eq!(comet_validators(comet_rpc).map(|v| v.len()), Some(4));
+}
+
+fn pid_alive(pid: &str) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+#[ignore = "needs the cometbft binary; scripts/test.sh installs it and runs this"]
+fn a_killed_validator_is_jailed_catches_up_after_a_crash_mid_block_and_rejoins() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("net");
+    let keystore = dir.path().join("keys");
+    let base = free_range();
+    let rpc_base = base + 100;
+    let localnet = |args: &[&str], failpoint: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sheaf"));
+        command
+            .arg("localnet")
+            .args(args)
+            .arg("--home")
+            .arg(&home)
+            .arg("--cometbft")
+            .arg(cometbft())
+            .args(["--rpc-port", &rpc_base.to_string()])
+            .args(["--base-port", &base.to_string()])
+            .args(["--block-time", "300ms"]);
+        if failpoint {
+            command.env("SHEAF_FAILPOINT", "before-commit");
+        }
+        let out = command.output().expect("localnet");
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    localnet(&["start", "--validators", "4"], false);
+    struct Stop(PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = Command::new(env!("CARGO_BIN_EXE_sheaf"))
+                .args(["localnet", "stop", "--home"])
+                .arg(&self.0)
+                .output();
+        }
+    }
+    let _stop = Stop(home.clone());
+    let node0 = format!("http://127.0.0.1:{rpc_base}");
+    let node3 = format!("http://127.0.0.1:{}", rpc_base + 3);
+    let height = |url: &str| -> Option<u64> {
+        let n = rpc(url, "eth_blockNumber", json!([]))?;
+        u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok()
+    };
+    let wait_height = |url: &str, at_least: u64, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while height(url).is_none_or(|h| h < at_least) {
+            assert!(Instant::now() < deadline, "{what}");
+            thread::sleep(Duration::from_millis(200));
+        }
+    };
+    wait_height(&node0, 5, "the network did not start");
+
+    // SIGKILL node 3 (its app and its CometBFT): the other three keep committing.
+    let pids: Vec<String> = std::fs::read_to_string(home.join("pids"))
+        .expect("pids")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    for pid in &pids[6..8] {
+        Command::new("kill")
+            .args(["-9", pid])
+            .status()
+            .expect("kill");
+    }
+    let killed_at = height(&node0).expect("height");
+    wait_height(
+        &node0,
+        killed_at + 15,
+        "three validators stopped committing",
+    );
+
+    // Missing 10 of 20 blocks jailed it.
+    let view = rpc(&node0, "sheaf_validators", json!([])).expect("validators");
+    let status = view["validators"][3]["status"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(status, "Jailed", "{view}");
+    let pubkey = view["validators"][3]["pubkey"]
+        .as_str()
+        .expect("pubkey")
+        .to_string();
+    let jailed_until = view["validators"][3]["jailedUntil"]
+        .as_u64()
+        .expect("until");
+
+    // Restart it with a crash between finalize and commit: it dies on its first block…
+    localnet(&["start-node", "--node", "3"], true);
+    let restarted: Vec<String> = std::fs::read_to_string(home.join("pids"))
+        .expect("pids")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let app_pid = restarted[restarted.len() - 2].clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pid_alive(&app_pid)
+        && !std::fs::read_to_string(format!("/proc/{app_pid}/stat"))
+            .is_ok_and(|s| s.contains(" Z "))
+    {
+        assert!(Instant::now() < deadline, "the failpoint never fired");
+        thread::sleep(Duration::from_millis(200));
+    }
+    for pid in &restarted[restarted.len() - 2..] {
+        let _ = Command::new("kill").args(["-9", pid]).status();
+    }
+    // …and a normal restart recovers through the handshake and catches up.
+    localnet(&["start-node", "--node", "3"], false);
+    let target = height(&node0).expect("height");
+    wait_height(&node3, target, "node 3 did not catch up");
+    for h in [killed_at, target] {
+        let root = |url: &str| {
+            rpc(
+                url,
+                "eth_getBlockByNumber",
+                json!([format!("0x{h:x}"), false]),
+            )
+            .expect("block")["stateRoot"]
+                .clone()
+        };
+        assert_eq!(root(&node0), root(&node3), "height {h}");
+    }
+
+    // After the jail time its withdrawal address (dev3) unjails it, and it rejoins the set.
+    wait_height(&node0, jailed_until, "the jail time never passed");
+    let unjailed = common::sheaf(
+        &["validator", "unjail", "--from", "dev3", "--key", &pubkey],
+        &node0,
+        &keystore,
+    );
+    assert!(unjailed.status.success(), "{}", stderr(&unjailed));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while comet_validators(base + 1).map(|v| v.len()) != Some(4) {
+        assert!(
+            Instant::now() < deadline,
+            "the unjailed validator did not rejoin"
+        );
+        thread::sleep(Duration::from_millis(300));
+    }
 }
