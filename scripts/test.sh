@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 COMETBFT_VERSION=v0.38.25
+# Debian's Go lives in /usr/local/go; `go install` puts binaries in ~/go/bin.
+export PATH="$PATH:/usr/local/go/bin:$HOME/go/bin"
 
 cargo build --release --locked -p sheaf
 cargo test --release --locked --workspace
