@@ -108,6 +108,112 @@ fn wait_for_height(ports: &Ports, at_least: u64) -> u64 {
     }
 }
 
+fn get(port: u16, path: &str) -> Option<serde_json::Value> {
+    let out = Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.1:{port}{path}")])
+        .output()
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    Some(v["result"].clone())
+}
+
+/// Unix seconds of an RFC 3339 UTC time as CometBFT prints it ("2026-11-28T12:36:00.117Z").
+fn unix_seconds(time: &str) -> u64 {
+    let (date, clock) = time.split_once('T').expect("RFC 3339");
+    let d: Vec<i64> = date.split('-').map(|p| p.parse().expect("date")).collect();
+    let c: Vec<f64> = clock
+        .trim_end_matches('Z')
+        .split(':')
+        .map(|p| p.parse().expect("time"))
+        .collect();
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let (y, m) = if d[1] <= 2 {
+        (d[0] - 1, d[1] + 9)
+    } else {
+        (d[0], d[1] - 3)
+    };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d[2] - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    (days * 86_400) as u64 + (c[0] as u64) * 3600 + (c[1] as u64) * 60 + c[2].floor() as u64
+}
+
+/// Replays the blocks CometBFT committed (same transactions, heights, times, proposers and
+/// commit info) into a fresh app through the in-process path, comparing app hashes.
+fn replay_matches(home: &Path, comet_rpc: u16, rpc: &str, keystore: &Path, up_to: u64) {
+    use sheaf_app::{Application, CommitInfo, FinalizeBlock, Genesis, SheafApp, VoteInfo};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let genesis: Genesis =
+        serde_json::from_str(&std::fs::read_to_string(home.join("genesis.json")).expect("genesis"))
+            .expect("genesis json");
+    let mut app = SheafApp::open(&dir.path().join("replay.redb")).expect("open");
+    app.init_chain(&genesis).expect("init");
+    let hex20 = |s: &str| -> [u8; 20] {
+        let bytes = alloy_primitives::hex::decode(s).expect("hex");
+        bytes.try_into().expect("20 bytes")
+    };
+    for h in 1..=up_to {
+        let block = get(comet_rpc, &format!("/block?height={h}")).expect("block");
+        let header = &block["block"]["header"];
+        let txs = block["block"]["data"]["txs"]
+            .as_array()
+            .map(|txs| {
+                txs.iter()
+                    .map(|t| {
+                        use base64::Engine;
+                        let raw = base64::engine::general_purpose::STANDARD
+                            .decode(t.as_str().expect("tx"))
+                            .expect("base64");
+                        alloy_primitives::Bytes::from(raw)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let last_commit = &block["block"]["last_commit"];
+        let mut votes = vec![];
+        if h > 1 {
+            let set = get(comet_rpc, &format!("/validators?height={}", h - 1)).expect("set");
+            for sig in last_commit["signatures"].as_array().expect("signatures") {
+                let address = sig["validator_address"].as_str().unwrap_or("");
+                if address.is_empty() {
+                    continue;
+                }
+                let power = set["validators"]
+                    .as_array()
+                    .and_then(|vs| vs.iter().find(|v| v["address"] == address))
+                    .and_then(|v| v["voting_power"].as_str()?.parse().ok())
+                    .unwrap_or(0);
+                votes.push(VoteInfo {
+                    validator: hex20(address),
+                    power,
+                    signed: sig["block_id_flag"] == 2,
+                });
+            }
+        }
+        let request = FinalizeBlock {
+            height: h,
+            time: unix_seconds(header["time"].as_str().expect("time")),
+            proposer: hex20(header["proposer_address"].as_str().expect("proposer")),
+            decided_last_commit: CommitInfo {
+                round: last_commit["round"].as_u64().unwrap_or(0) as u32,
+                votes,
+            },
+            misbehavior: vec![],
+            txs,
+        };
+        let replayed = app.finalize_block(request).expect("finalize");
+        app.commit().expect("commit");
+        let original = eth_state_root(rpc, keystore, h).expect("original root");
+        assert_eq!(
+            alloy_primitives::hex::encode(replayed.app_hash),
+            original,
+            "height {h}"
+        );
+    }
+}
+
 #[test]
 #[ignore = "needs the cometbft binary; scripts/test.sh installs it and runs this"]
 fn one_validator_network_on_cometbft() {
@@ -162,6 +268,10 @@ fn one_validator_network_on_cometbft() {
         eth_state_root(&rpc, &keystore, height - 1).as_deref(),
         Some(comet_hash.as_str())
     );
+
+    // Acceptance 6: CometBFT's blocks, replayed through the in-process path into a fresh app,
+    // give the same app hash at every height.
+    replay_matches(&home, ports.comet_rpc, &rpc, &keystore, height - 1);
 
     // Kill both; on restart the handshake finds the app at its last commit and blocks go on.
     drop(consensus);
