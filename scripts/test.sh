@@ -18,7 +18,7 @@ if ! "$GOBIN/cometbft" version 2>/dev/null | grep -qx "${COMETBFT_VERSION#v}"; t
   echo "installing CometBFT $COMETBFT_VERSION (go install)…"
   go install "github.com/cometbft/cometbft/cmd/cometbft@$COMETBFT_VERSION"
 fi
-SHEAF_COMETBFT="$GOBIN/cometbft" cargo test --release --locked -p sheaf --test cometbft --test localnet -- --ignored
+SHEAF_COMETBFT="$GOBIN/cometbft" cargo test --release --locked -p sheaf --test cometbft --test localnet -- --ignored --test-threads=1
 
 cd tests/e2e
 npm ci --no-audit --no-fund

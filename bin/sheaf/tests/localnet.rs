@@ -259,10 +259,21 @@ fn a_deposited_validator_joins_cometbfts_set_signs_and_leaves_after_its_exit() {
         assert!(Instant::now() < deadline, "node4 did not start");
         thread::sleep(Duration::from_millis(200));
     }
+    // Wait until the new node has caught up, so it follows the chain it is about to join.
+    let node0 = format!("http://127.0.0.1:{rpc_base}");
+    let height_of = |url: &str| {
+        rpc(url, "eth_blockNumber", json!([]))
+            .and_then(|n| u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok())
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while height_of(&node4).unwrap_or(0) + 2 < height_of(&node0).unwrap_or(u64::MAX) {
+        assert!(Instant::now() < deadline, "node4 did not catch up");
+        thread::sleep(Duration::from_millis(300));
+    }
     let key_arg = key.to_string_lossy().to_string();
     let deposit = common::sheaf(
         &["validator", "deposit", "--from", "dev7", "--key", &key_arg],
-        &node4,
+        &node0,
         &keystore,
     );
     assert!(deposit.status.success(), "{}", stderr(&deposit));
@@ -296,7 +307,7 @@ fn a_deposited_validator_joins_cometbfts_set_signs_and_leaves_after_its_exit() {
     loop {
         let exit = common::sheaf(
             &["validator", "exit", "--from", "dev7", "--key", &key_arg],
-            &node4,
+            &node0,
             &keystore,
         );
         if exit.status.success() {
