@@ -47,6 +47,25 @@ pub fn validator_pubkey(home: &Path) -> anyhow::Result<[u8; 32]> {
         .map_err(|_| anyhow::anyhow!("{} does not hold an ed25519 key", path.display()))
 }
 
+/// Makes a `cometbft init` genesis describe `genesis`: its chain id, its validators with their
+/// power, and the Sheaf genesis itself as app state.
+fn fill_comet_genesis(comet: &mut Value, genesis: &Genesis) -> anyhow::Result<()> {
+    comet["chain_id"] = json!(consensus_chain_id(genesis.chain_id));
+    comet["initial_height"] = json!("1");
+    comet["validators"] = json!(genesis
+        .validators
+        .iter()
+        .map(|v| json!({
+            "address": alloy_primitives::hex::encode_upper(v.consensus_address()),
+            "pub_key": { "type": "tendermint/PubKeyEd25519", "value": STANDARD.encode(v.pub_key) },
+            "power": v.power.to_string(),
+            "name": v.name,
+        }))
+        .collect::<Vec<_>>());
+    comet["app_state"] = serde_json::to_value(genesis)?;
+    Ok(())
+}
+
 /// Sets `key = value` in the first line of a TOML section that assigns `key`.
 fn set_toml(text: &str, section: &str, key: &str, value: &str) -> anyhow::Result<String> {
     let mut in_section = section.is_empty();
@@ -111,19 +130,7 @@ pub fn init(args: InitArgs) -> anyhow::Result<()> {
 
     let path = comet_home.join("config/genesis.json");
     let mut comet: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-    comet["chain_id"] = json!(consensus_chain_id(genesis.chain_id));
-    comet["initial_height"] = json!("1");
-    comet["validators"] = json!(genesis
-        .validators
-        .iter()
-        .map(|v| json!({
-            "address": alloy_primitives::hex::encode_upper(v.consensus_address()),
-            "pub_key": { "type": "tendermint/PubKeyEd25519", "value": STANDARD.encode(v.pub_key) },
-            "power": v.power.to_string(),
-            "name": v.name,
-        }))
-        .collect::<Vec<_>>());
-    comet["app_state"] = serde_json::to_value(&genesis)?;
+    fill_comet_genesis(&mut comet, &genesis)?;
     std::fs::write(&path, serde_json::to_string_pretty(&comet)?)?;
 
     let config = comet_home.join("config/config.toml");
@@ -331,19 +338,7 @@ fn create_localnet(args: &LocalnetArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
     let first = homes[0].join("cometbft/config/genesis.json");
     let mut comet: Value = serde_json::from_str(&std::fs::read_to_string(&first)?)?;
-    comet["chain_id"] = json!(consensus_chain_id(genesis.chain_id));
-    comet["initial_height"] = json!("1");
-    comet["validators"] = json!(genesis
-        .validators
-        .iter()
-        .map(|v| json!({
-            "address": alloy_primitives::hex::encode_upper(v.consensus_address()),
-            "pub_key": { "type": "tendermint/PubKeyEd25519", "value": STANDARD.encode(v.pub_key) },
-            "power": v.power.to_string(),
-            "name": v.name,
-        }))
-        .collect::<Vec<_>>());
-    comet["app_state"] = serde_json::to_value(&genesis)?;
+    fill_comet_genesis(&mut comet, &genesis)?;
     let comet_genesis = serde_json::to_string_pretty(&comet)?;
     for (i, home) in homes.iter().enumerate() {
         std::fs::write(
