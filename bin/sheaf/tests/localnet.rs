@@ -1,6 +1,10 @@
-//! A 4-validator CometBFT network on loopback (`sheaf localnet start|stop`): 200 transfers sent
-//! round-robin to the four nodes' JSON-RPC are all included, even when gossip delivers a
-//! sender's transactions out of order, and all nodes report the same app hash at every height.
+//! 4-validator CometBFT networks on loopback (`sheaf localnet start|stop`):
+//! - 200 transfers sent round-robin to the four nodes' JSON-RPC are all included, even when
+//!   gossip delivers a sender's transactions out of order, and all nodes report the same app
+//!   hash at every height;
+//! - a deposited fifth validator joins CometBFT's set, signs, and leaves after its exit;
+//! - a killed validator is jailed, recovers from a crash mid-block, and rejoins after unjail;
+//! - a double signer's evidence, injected through `broadcast_evidence`, slashes it exactly once.
 //!
 //! Needs the `cometbft` binary: ignored by a plain `cargo test`, run by `scripts/test.sh`.
 
@@ -469,4 +473,262 @@ fn a_killed_validator_is_jailed_catches_up_after_a_crash_mid_block_and_rejoins()
         );
         thread::sleep(Duration::from_millis(300));
     }
+}
+
+/// A GET against CometBFT's RPC: its `result`, or its error in words.
+fn comet_get(port: u16, path: &str) -> Result<Value, String> {
+    let mut response = ureq::get(&format!("http://127.0.0.1:{port}/{path}"))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .map_err(|e| e.to_string())?;
+    let value: Value = response.body_mut().read_json().map_err(|e| e.to_string())?;
+    match value.get("result") {
+        Some(result) => Ok(result.clone()),
+        None => Err(value["error"].to_string()),
+    }
+}
+
+/// Two prevotes for different blocks at `height`, round 0, signed with the CometBFT key in
+/// `key_file`: CometBFT's `DuplicateVoteEvidence` in its JSON form, as `broadcast_evidence` takes
+/// it (what CometBFT's e2e runner injects). Power and time are read from the chain, which
+/// CometBFT checks against its own records.
+fn duplicate_vote_evidence(comet_port: u16, key_file: &Path, height: u64) -> Value {
+    use base64::Engine;
+    use ed25519_dalek::Signer as _;
+    use tendermint::{Hash, Time, block, vote};
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key: Value =
+        serde_json::from_str(&std::fs::read_to_string(key_file).expect("key file")).expect("json");
+    let secret = b64
+        .decode(key["priv_key"]["value"].as_str().expect("priv_key"))
+        .expect("base64");
+    let signing = ed25519_dalek::SigningKey::from_bytes(&secret[..32].try_into().expect("seed"));
+    let address = key["address"].as_str().expect("address").to_string();
+
+    let header = comet_get(comet_port, &format!("block?height={height}")).expect("block")["block"]
+        ["header"]
+        .clone();
+    let chain_id = header["chain_id"].as_str().expect("chain id").to_string();
+    let time = header["time"].as_str().expect("time").to_string();
+    let set = comet_get(
+        comet_port,
+        &format!("validators?height={height}&per_page=100"),
+    )
+    .expect("validators")["validators"]
+        .clone();
+    let set = set.as_array().expect("validators");
+    let power = |v: &Value| -> u64 {
+        v["voting_power"]
+            .as_str()
+            .expect("power")
+            .parse()
+            .expect("int")
+    };
+    let total: u64 = set.iter().map(power).sum();
+    let index = set
+        .iter()
+        .position(|v| v["address"] == address.as_str())
+        .expect("the key is in the set at that height");
+
+    let vote_for = |block_hash: [u8; 32]| -> Value {
+        let parts_hash = [0x77; 32];
+        let vote = vote::Vote {
+            vote_type: vote::Type::Prevote,
+            height: block::Height::try_from(height).expect("height"),
+            round: block::Round::from(0u8),
+            block_id: Some(block::Id {
+                hash: Hash::Sha256(block_hash),
+                part_set_header: block::parts::Header::new(1, Hash::Sha256(parts_hash))
+                    .expect("parts"),
+            }),
+            timestamp: Some(Time::parse_from_rfc3339(&time).expect("time")),
+            validator_address: address.parse().expect("address"),
+            validator_index: vote::ValidatorIndex::try_from(index).expect("index"),
+            signature: None,
+            extension: vec![],
+            extension_signature: None,
+        };
+        let sign_bytes = vote.into_signable_vec(chain_id.parse().expect("chain id"));
+        let signature = signing.sign(&sign_bytes);
+        json!({
+            "type": 1,
+            "height": height.to_string(),
+            "round": 0,
+            "block_id": {
+                "hash": alloy_primitives::hex::encode_upper(block_hash),
+                "parts": {"total": 1, "hash": alloy_primitives::hex::encode_upper(parts_hash)},
+            },
+            "timestamp": time,
+            "validator_address": address,
+            "validator_index": index,
+            "signature": b64.encode(signature.to_bytes()),
+        })
+    };
+    // CometBFT wants vote A's block ID to sort first.
+    json!({
+        "type": "tendermint/DuplicateVoteEvidence",
+        "value": {
+            "vote_a": vote_for([0x0a; 32]),
+            "vote_b": vote_for([0x0b; 32]),
+            "TotalVotingPower": total.to_string(),
+            "ValidatorPower": power(&set[index]).to_string(),
+            "Timestamp": time,
+        },
+    })
+}
+
+#[test]
+#[ignore = "needs the cometbft binary; scripts/test.sh installs it and runs this"]
+fn a_double_signer_is_slashed_once_through_cometbft_evidence_and_leaves_the_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("net");
+    let base = free_range();
+    let rpc_base = base + 100;
+    let comet_port = base + 1;
+    let start = Command::new(env!("CARGO_BIN_EXE_sheaf"))
+        .args(["localnet", "start", "--validators", "4", "--home"])
+        .arg(&home)
+        .arg("--cometbft")
+        .arg(cometbft())
+        .args(["--rpc-port", &rpc_base.to_string()])
+        .args(["--base-port", &base.to_string()])
+        .args(["--block-time", "300ms"])
+        .output()
+        .expect("localnet start");
+    assert!(start.status.success(), "{}", stderr(&start));
+    struct Stop(PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = Command::new(env!("CARGO_BIN_EXE_sheaf"))
+                .args(["localnet", "stop", "--home"])
+                .arg(&self.0)
+                .output();
+        }
+    }
+    let _stop = Stop(home.clone());
+    let node0 = format!("http://127.0.0.1:{rpc_base}");
+    let height = || -> Option<u64> {
+        let n = rpc(&node0, "eth_blockNumber", json!([]))?;
+        u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while height().is_none_or(|h| h < 5) {
+        assert!(Instant::now() < deadline, "the network did not start");
+        thread::sleep(Duration::from_millis(200));
+    }
+    let before = rpc(&node0, "sheaf_validators", json!([])).expect("validators");
+    assert_eq!(before["validators"][3]["status"], "Active", "{before}");
+    let balance_before: u64 = before["validators"][3]["balanceGwei"]
+        .as_str()
+        .expect("balance")
+        .parse()
+        .expect("int");
+
+    // Node 3's key signs two different blocks at one height.
+    let key_file = home.join("node3/cometbft/config/priv_validator_key.json");
+    let misbehaved_at = height().expect("height") - 1;
+    let evidence = duplicate_vote_evidence(comet_port, &key_file, misbehaved_at);
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "broadcast_evidence",
+        "params": {"evidence": evidence}});
+    let mut response = ureq::post(&format!("http://127.0.0.1:{comet_port}"))
+        .send_json(&body)
+        .expect("broadcast_evidence");
+    let answer: Value = response.body_mut().read_json().expect("json");
+    assert!(
+        answer.get("result").is_some(),
+        "CometBFT refused it: {answer}"
+    );
+
+    // CometBFT verifies it, commits it, and finalize_block hands it to staking, which slashes
+    // and removes the validator from CometBFT's set.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while comet_validators(comet_port).map(|v| v.len()) != Some(3) {
+        assert!(
+            Instant::now() < deadline,
+            "the double signer was not removed: {:?}",
+            rpc(&node0, "sheaf_validators", json!([]))
+        );
+        thread::sleep(Duration::from_millis(300));
+    }
+    let address = std::fs::read_to_string(&key_file).expect("key");
+    let address: Value = serde_json::from_str(&address).expect("json");
+    let address = address["address"].as_str().expect("address");
+    assert!(
+        !comet_validators(comet_port)
+            .expect("set")
+            .iter()
+            .any(|a| a == address)
+    );
+
+    let after = rpc(&node0, "sheaf_validators", json!([])).expect("validators");
+    let slashed = &after["validators"][3];
+    assert_eq!(slashed["slashed"], true, "{after}");
+    assert_eq!(slashed["status"], "Slashed", "{after}");
+    assert_eq!(slashed["power"], 0, "{after}");
+    // Once, through RPC: one ValidatorSlashed event, for index 3, since the network started.
+    let events = rpc(
+        &node0,
+        "sheaf_systemEvents",
+        json!([1, height().expect("height")]),
+    )
+    .expect("events");
+    let slashings: Vec<&Value> = events
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| {
+            e["event"]
+                .as_str()
+                .is_some_and(|s| s.contains("ValidatorSlashed"))
+        })
+        .collect();
+    assert_eq!(slashings.len(), 1, "{events}");
+    assert!(
+        slashings[0]["event"]
+            .as_str()
+            .is_some_and(|s| s.contains("index: 3")),
+        "{slashings:?}"
+    );
+    let balance_after: u64 = slashed["balanceGwei"]
+        .as_str()
+        .expect("balance")
+        .parse()
+        .expect("int");
+    assert!(balance_after < balance_before, "{before} {after}");
+
+    // The same evidence again: CometBFT knows it is committed (it answers with the hash and
+    // drops it), the chain keeps going with three validators, and nothing slashes twice.
+    let again = ureq::post(&format!("http://127.0.0.1:{comet_port}"))
+        .send_json(&body)
+        .expect("broadcast_evidence")
+        .body_mut()
+        .read_json::<Value>()
+        .expect("json");
+    assert!(again.get("result").is_some(), "{again}");
+    let now = height().expect("height");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while height().is_none_or(|h| h < now + 8) {
+        assert!(Instant::now() < deadline, "three validators stopped");
+        thread::sleep(Duration::from_millis(200));
+    }
+    let events = rpc(
+        &node0,
+        "sheaf_systemEvents",
+        json!([1, height().expect("height")]),
+    )
+    .expect("events");
+    let slashings = events
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| {
+            e["event"]
+                .as_str()
+                .is_some_and(|s| s.contains("ValidatorSlashed"))
+        })
+        .count();
+    assert_eq!(slashings, 1, "{events}");
 }

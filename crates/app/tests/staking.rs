@@ -322,6 +322,47 @@ fn double_sign_slashes_once_and_withdraws_only_after_the_delay() {
 }
 
 #[test]
+fn a_double_signer_proposing_its_own_evidence_still_loses_the_initial_penalty() {
+    let mut c = Chain::new();
+    let pubkey = c.active_validator(5, 5);
+    c.blocks(5);
+    // Everyone else offline for a block makes the offender the proposer of its own evidence.
+    let others: Vec<B256> = c
+        .node
+        .set_at(c.node.height() + 1)
+        .into_keys()
+        .filter(|k| *k != pubkey)
+        .collect();
+    for key in &others {
+        c.node.set_offline(*key, true);
+    }
+    let before = c.validator(&pubkey);
+    let h = c.node.height();
+    let commit = c.node.full_commit();
+    let evidence = Misbehavior {
+        kind: MisbehaviorKind::DuplicateVote,
+        validator: sheaf_staking::consensus_address(&pubkey),
+        height: h,
+        time: T0,
+        total_voting_power: 64,
+    };
+    c.node
+        .produce_block_with(vec![], commit, vec![evidence])
+        .expect("block");
+    for key in &others {
+        c.node.set_offline(*key, false);
+    }
+    c.check_books();
+    let slashed = c.validator(&pubkey);
+    assert!(slashed.slashed);
+    assert_eq!(
+        before.balance - slashed.balance,
+        before.effective_balance / 4096,
+        "no proposer reward flows back to the offender"
+    );
+}
+
+#[test]
 fn voluntary_exit_withdraws_after_the_upgrade_and_not_before() {
     let mut c = Chain::new();
     let pubkey = c.active_validator(6, 6);

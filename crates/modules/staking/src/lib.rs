@@ -387,7 +387,10 @@ pub(crate) fn slash<S: StateWrite>(
         }
         None => whistleblower_reward,
     };
-    if let Some(mut proposer) = state.validator_by_address(proposer) {
+    // A double signer often proposes the block that carries its own evidence; paying it the
+    // proposer's reward would hand back its initial penalty (Electra's two quotients are equal),
+    // so a slashed proposer is paid nothing and that reward is never issued.
+    if let Some(mut proposer) = state.validator_by_address(proposer).filter(|p| !p.slashed) {
         reward(state, &mut proposer, proposer_reward)?;
         registry::put_validator(state, &proposer);
     }
