@@ -56,7 +56,10 @@ impl AbciApp {
                 message: echo.message,
             }),
             Request::Flush => Response::Flush,
-            Request::Info(_) => Response::Info(self.info()?),
+            Request::Info(info) => {
+                check_abci_version(&info.abci_version)?;
+                Response::Info(self.info()?)
+            }
             Request::InitChain(init) => Response::InitChain(self.init_chain(init)?),
             Request::Query(query) => Response::Query(self.query(query)),
             Request::CheckTx(check) => Response::CheckTx(self.check_tx(&check.tx)),
@@ -287,6 +290,25 @@ impl Service<Request> for AbciApp {
         // The app does blocking storage work; keep it off the async reactor.
         Box::pin(async move { tokio::task::spawn_blocking(move || this.handle(request)).await? })
     }
+}
+
+/// The ABCI version this server speaks: CometBFT v0.38's (tower-abci 0.19's `v038`).
+pub const ABCI_VERSION: &str = "2.0.0";
+
+/// Refuses a CometBFT that speaks another ABCI: v1.0 (ABCI 2.x, x > 0) moved `ValidatorUpdate`'s
+/// key to `pub_key_bytes`/`pub_key_type`, which tendermint-rs 0.40 cannot decode, so going on
+/// would fail later with a decoding panic instead of this message.
+fn check_abci_version(theirs: &str) -> Result<(), BoxError> {
+    let major_minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+    if major_minor(theirs) == major_minor(ABCI_VERSION) {
+        return Ok(());
+    }
+    let why = format!(
+        "CometBFT speaks ABCI {theirs}, Sheaf speaks ABCI {ABCI_VERSION}: run CometBFT v0.38.x \
+         (scripts/test.sh installs v0.38.25)"
+    );
+    tracing::error!("{why}");
+    Err(why.into())
 }
 
 /// Serves `app` on `addr` (CometBFT's `proxy_app`, e.g. 127.0.0.1:26658) until the process ends.

@@ -47,14 +47,17 @@ fn init(chain_id: &str, genesis: &Genesis) -> Request {
     })
 }
 
-fn info(app: &AbciApp) -> tendermint::abci::response::Info {
-    let request = Request::Info(request::Info {
+fn info_request(abci_version: &str) -> Request {
+    Request::Info(request::Info {
         version: "0.38".into(),
         block_version: 11,
         p2p_version: 8,
-        abci_version: "2.0.0".into(),
-    });
-    match app.handle(request).expect("info") {
+        abci_version: abci_version.into(),
+    })
+}
+
+fn info(app: &AbciApp) -> tendermint::abci::response::Info {
+    match app.handle(info_request("2.0.0")).expect("info") {
         Response::Info(info) => info,
         other => panic!("not an info response: {other:?}"),
     }
@@ -92,6 +95,9 @@ fn cometbft_requests_drive_the_same_app() {
     let app = AbciApp::new(SheafApp::open(&dir.path().join("state.redb")).expect("open"));
     let genesis = Genesis::dev(T0);
     assert_eq!(info(&app).last_block_height.value(), 0);
+    // CometBFT v1.0.1 (ABCI 2.1.0) encodes validator keys differently: refused with a reason.
+    let refused = app.handle(info_request("2.1.0")).expect_err("v1.0 refused");
+    assert!(refused.to_string().contains("v0.38"), "{refused}");
 
     // The chain id must be the one the genesis implies.
     assert!(app.handle(init("some-other-chain", &genesis)).is_err());
