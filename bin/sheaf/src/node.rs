@@ -45,6 +45,35 @@ pub struct NodeArgs {
     /// A genesis JSON file (default: the dev genesis).
     #[arg(long)]
     genesis: Option<PathBuf>,
+    /// The built dashboard (`web/dist`), served at the RPC port's `/`. Default: `web/dist` under
+    /// the current directory or the checkout this binary was built in.
+    #[arg(long, env = "SHEAF_WEB_DIR")]
+    web_dir: Option<PathBuf>,
+}
+
+/// The dashboard's build output, if it was built.
+fn web_dir(explicit: Option<&PathBuf>) -> Option<PathBuf> {
+    if let Some(dir) = explicit {
+        return Some(dir.clone());
+    }
+    let built_here = std::env::current_exe().ok().and_then(|exe| {
+        exe.ancestors()
+            .nth(3)
+            .map(|checkout| checkout.join("web/dist"))
+    });
+    [Some(PathBuf::from("web/dist")), built_here]
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.join("index.html").exists())
+}
+
+fn web_config(args: &NodeArgs, dev_accounts: bool) -> sheaf_rpc::web::WebConfig {
+    let root = web_dir(args.web_dir.as_ref());
+    match &root {
+        Some(dir) => tracing::info!(dir = %dir.display(), "serving the dashboard"),
+        None => tracing::warn!("the dashboard is not built (npm ci && npm run build in web/)"),
+    }
+    sheaf_rpc::web::WebConfig { root, dev_accounts }
 }
 
 fn default_data_dir() -> PathBuf {
@@ -76,6 +105,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         } else {
             Some(args.rpc_cors.clone())
         },
+        web: Some(web_config(args, false)),
         ..Default::default()
     };
     if let Some(home) = &args.home {
@@ -134,6 +164,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         } else {
             Some(args.rpc_cors.clone())
         },
+        web: Some(web_config(&args, args.genesis.is_none())),
         ..Default::default()
     };
 

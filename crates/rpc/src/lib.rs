@@ -6,6 +6,7 @@ pub mod error;
 pub mod eth;
 pub mod governance;
 pub mod staking;
+pub mod web;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -39,6 +40,8 @@ pub struct RpcConfig {
     /// geth: 1000 requests per batch.
     pub max_batch_len: u32,
     pub max_connections: u32,
+    /// Serve the dashboard to plain GETs on the same port.
+    pub web: Option<web::WebConfig>,
 }
 
 impl Default for RpcConfig {
@@ -50,6 +53,7 @@ impl Default for RpcConfig {
             max_response_bytes: 25 * 1000 * 1000,
             max_batch_len: 1000,
             max_connections: 500,
+            web: None,
         }
     }
 }
@@ -341,7 +345,9 @@ pub async fn serve(
             layer.allow_origin(AllowOrigin::list(list))
         }
     });
-    let middleware = tower::ServiceBuilder::new().option_layer(cors);
+    let middleware = tower::ServiceBuilder::new()
+        .option_layer(cors)
+        .option_layer(config.web.clone().map(web::WebLayer::new));
     let server = Server::builder()
         .set_config(server_config)
         .set_http_middleware(middleware)

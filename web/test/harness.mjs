@@ -1,0 +1,152 @@
+// A dev node serving the built dashboard, headless Debian Chromium driven by playwright-core, and
+// an injected EIP-1193 wallet whose keys stay in this Node process (as a browser extension's do).
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createServer } from 'node:net'
+import { chromium } from 'playwright-core'
+import { createPublicClient, createWalletClient, defineChain, http } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+
+export const SHEAF_BIN = process.env.SHEAF_BIN ?? resolve(import.meta.dirname, '../../target/release/sheaf')
+export const WEB_DIR = resolve(import.meta.dirname, '../dist')
+export const SHOTS = resolve(import.meta.dirname, '../../docs/screenshots')
+
+// Hardhat/Anvil dev keys ("test test … junk"); public, dev chain only.
+export const DEV_KEYS = [
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
+  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+  '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
+  '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a',
+  '0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba',
+  '0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e',
+  '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356',
+]
+
+async function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => ok(port))
+    })
+    server.on('error', fail)
+  })
+}
+
+export async function rpc(url, method, params = []) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
+  const body = await response.json()
+  if (body.error) throw new Error(`${method}: ${body.error.message}`)
+  return body.result
+}
+
+export async function startNode() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sheaf-web-'))
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const child = spawn(SHEAF_BIN, ['node', '--dev', '--data-dir', dataDir, '--rpc-port', String(port), '--block-time', '0.5', '--web-dir', WEB_DIR], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    try {
+      if (await rpc(url, 'eth_blockNumber')) break
+    } catch {}
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`sheaf node did not start:\n${stderr}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  const chain = defineChain({ id: 24239, name: 'Sheaf', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } })
+  return {
+    url,
+    chain,
+    client: createPublicClient({ chain, transport: http(url), pollingInterval: 200 }),
+    stop() {
+      child.kill('SIGTERM')
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * Opens the dashboard in headless Chromium with a wallet injected as `window.ethereum` and
+ * announced through EIP-6963. Requests go to this process, which signs with `key`; every
+ * console error and page error is collected so a test can require there were none.
+ */
+export async function openDashboard(node, key, { width = 1280, height = 900 } = {}) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+  const page = await browser.newPage({ viewport: { width, height } })
+  const errors = []
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
+  page.on('pageerror', (e) => errors.push(String(e)))
+  const account = privateKeyToAccount(key)
+  const wallet = createWalletClient({ account, chain: node.chain, transport: http(node.url) })
+  const walletCalls = []
+  // A fresh wallet: this site sees no account until the user approves a connection.
+  let approved = false
+  const q = (hex) => (hex === undefined || hex === null ? undefined : BigInt(hex))
+  await page.exposeFunction('__testWallet', async (method, paramsJson) => {
+    const params = JSON.parse(paramsJson)
+    walletCalls.push({ method, params })
+    switch (method) {
+      case 'eth_requestAccounts':
+        approved = true
+        return JSON.stringify([account.address])
+      case 'eth_accounts':
+        return JSON.stringify(approved ? [account.address] : [])
+      case 'eth_chainId':
+        return JSON.stringify('0x5eaf')
+      case 'wallet_addEthereumChain':
+      case 'wallet_switchEthereumChain':
+      case 'wallet_requestPermissions':
+        return JSON.stringify(null)
+      case 'eth_sendTransaction': {
+        const tx = params[0]
+        const hash = await wallet.sendTransaction({ to: tx.to, data: tx.data, value: q(tx.value), gas: q(tx.gas) })
+        return JSON.stringify(hash)
+      }
+      default:
+        return JSON.stringify(await rpc(node.url, method, params))
+    }
+  })
+  await page.addInitScript(() => {
+    const listeners = {}
+    const provider = {
+      isTestWallet: true,
+      async request({ method, params }) {
+        return JSON.parse(await window.__testWallet(method, JSON.stringify(params ?? [])))
+      },
+      on(event, f) {
+        ;(listeners[event] ??= []).push(f)
+      },
+      removeListener(event, f) {
+        listeners[event] = (listeners[event] ?? []).filter((g) => g !== f)
+      },
+    }
+    window.ethereum = provider
+    const info = { uuid: '5eaf0000-0000-4000-8000-000000000001', name: 'Test Wallet', icon: 'data:image/svg+xml,<svg xmlns="http://www.w3.org/2000/svg"/>', rdns: 'dev.sheaf.testwallet' }
+    const announce = () => window.dispatchEvent(new CustomEvent('eip6963:announceProvider', { detail: Object.freeze({ info, provider }) }))
+    window.addEventListener('eip6963:requestProvider', announce)
+    announce()
+  })
+  return { browser, page, errors, account, walletCalls }
+}
+
+/** Waits for a page toast to settle and returns its status and text. */
+export async function settledToast(page, label) {
+  const toast = page.locator('.toast', { hasText: label }).last()
+  await toast.locator('xpath=self::*[@data-status!="pending"]').waitFor({ timeout: 30_000 })
+  return { status: await toast.getAttribute('data-status'), text: await toast.innerText() }
+}
