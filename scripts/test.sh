@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit, property and integration tests, the CometBFT network tests, then
-# the end-to-end tests that drive a real dev node with viem and cast. Needs Rust, Go (for
-# CometBFT, installed here with `go install` when missing) and Node.js/npm on the machine.
+# the end-to-end tests that drive a real dev node with viem and cast, and the dashboard's flows in
+# headless Chromium. Needs Rust, Go (for CometBFT, installed here with `go install` when missing)
+# and Node.js/npm on the machine; Debian's chromium is installed with apt when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,20 @@ if ! "$GOBIN/cometbft" version 2>/dev/null | grep -qx "${COMETBFT_VERSION#v}"; t
 fi
 SHEAF_COMETBFT="$GOBIN/cometbft" cargo test --release --locked -p sheaf --test cometbft --test localnet -- --ignored --test-threads=1
 
-cd tests/e2e
+(
+  cd tests/e2e
+  npm ci --no-audit --no-fund
+  SHEAF_BIN="$PWD/../../target/release/sheaf" node --test
+)
+
+# The dashboard in headless Debian Chromium (playwright-core drives it; no browser download).
+if ! command -v chromium >/dev/null; then
+  echo "installing Debian's chromium…"
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+cd web
 npm ci --no-audit --no-fund
-SHEAF_BIN="$PWD/../../target/release/sheaf" node --test
+npm run build
+SHEAF_BIN="$PWD/../target/release/sheaf" CHROMIUM="$(command -v chromium)" node --test test/dashboard.test.mjs

@@ -1,7 +1,10 @@
+const compact = (v) => v.toLocaleString('en-US', { maximumSignificantDigits: 4 })
+const whole = (v) => Math.round(v).toLocaleString('en-US')
+
 /** A small SVG line chart: `series` is [{ name, points: [[x, y], …] }] in plain numbers. */
-export function Chart({ series, xLabel, yLabel, height = 180, format = (v) => v.toPrecision(4) }) {
+export function Chart({ series, xLabel, yLabel, height = 190, format = compact, xFormat = whole }) {
   const width = 480
-  const pad = { left: 56, right: 12, top: 12, bottom: 34 }
+  const pad = { left: 60, right: 12, top: 24, bottom: 34 }
   const all = series.flatMap((s) => s.points)
   if (all.length < 2) return <p className="muted">Not enough history yet to plot.</p>
   const xs = all.map((p) => p[0])
@@ -22,15 +25,15 @@ export function Chart({ series, xLabel, yLabel, height = 180, format = (v) => v.
           {format(y)}
         </text>
       ))}
-      {[x0, x1].map((x) => (
+      {[x0, (x0 + x1) / 2, x1].map((x) => (
         <text key={x} x={sx(x)} y={height - pad.bottom + 14} textAnchor="middle" fontSize="10">
-          {format(x)}
+          {xFormat(x)}
         </text>
       ))}
       <text x={(width + pad.left) / 2} y={height - 4} textAnchor="middle" fontSize="11">
         {xLabel}
       </text>
-      <text x={12} y={pad.top + 4} fontSize="11">
+      <text x={4} y={12} fontSize="11">
         {yLabel}
       </text>
       {series.map((s, i) => (
@@ -41,7 +44,7 @@ export function Chart({ series, xLabel, yLabel, height = 180, format = (v) => v.
             strokeWidth="2"
             points={s.points.map(([x, y]) => `${sx(x)},${sy(y)}`).join(' ')}
           />
-          <text x={width - pad.right} y={pad.top + 12 * (i + 1)} textAnchor="end" fontSize="10" fill={colors[i % colors.length]}>
+          <text x={width - pad.right} y={12 * (i + 1)} textAnchor="end" fontSize="10" fill={colors[i % colors.length]}>
             {s.name}
           </text>
         </g>

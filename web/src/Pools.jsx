@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react'
 import { maxUint256 } from 'viem'
 import { useAccount, useBalance, usePublicClient } from 'wagmi'
-import { useQuery } from '@tanstack/react-query'
+import { keepPreviousData, useQuery } from '@tanstack/react-query'
 import { erc20, pair, router } from './abi.js'
 import { Chart } from './Chart.jsx'
 import { amount, bps, parseAmount, percent } from './format.js'
@@ -313,6 +313,7 @@ function History({ pool }) {
     queryKey: ['syncs', pool.address, String(latest)],
     queryFn: () => client.getContractEvents({ address: pool.address, abi: pair, eventName: 'Sync', fromBlock: from, toBlock: latest }),
     enabled: latest !== undefined,
+    placeholderData: keepPreviousData,
   })
   const points = syncs.map((s) => [Number(s.blockNumber), Number(s.args.reserve0) / Number(s.args.reserve1)])
   const reserve0 = syncs.map((s) => [Number(s.blockNumber), Number(s.args.reserve0) / 1e18])
@@ -332,7 +333,7 @@ function ImpermanentLoss() {
   const points = []
   for (let i = -20; i <= 20; i++) {
     const r = Math.pow(10, i / 20)
-    points.push([r, (100 * (2 * Math.sqrt(r))) / (1 + r) - 100])
+    points.push([i / 20, (100 * (2 * Math.sqrt(r))) / (1 + r) - 100])
   }
   return (
     <section className="card">
@@ -342,7 +343,13 @@ function ImpermanentLoss() {
         simply holding the two tokens, a liquidity provider is behind by <code>2√r / (1 + r) − 1</code> when the price changes by a
         factor r: −0.6% at 1.25×, −5.7% at 2×, −25.5% at 5×. Swap fees earned are what make up for it.
       </p>
-      <Chart series={[{ name: 'value vs holding (%)', points }]} xLabel="price change (×)" yLabel="loss %" format={(v) => v.toFixed(1)} />
+      <Chart
+        series={[{ name: 'value vs holding (%)', points }]}
+        xLabel="price change (log scale)"
+        yLabel="loss %"
+        format={(v) => v.toFixed(1)}
+        xFormat={(v) => `${Number((10 ** v).toPrecision(2))}×`}
+      />
     </section>
   )
 }

@@ -50,7 +50,13 @@ export function Portfolio() {
   const { data: govStaked } = useView(staking, govStaking, 'stakedOf', [address], Boolean(address))
   const { data: govPending = 0n } = useView(staking, govStaking, 'pendingGov', [address], Boolean(address))
   const { data: validators } = useNode('sheaf_validators', [address], { enabled: Boolean(address) })
-  if (!address) return <p>Connect a wallet to see your positions.</p>
+  if (!address)
+    return (
+      <div>
+        <h2>Portfolio</h2>
+        <p>Connect a wallet to see your positions across pools, farms, governance and validators.</p>
+      </div>
+    )
   const ethValue = eth && market.weth ? market.value(market.weth, eth.value) : undefined
   const farmsWithRewards = farms.filter((f) => f.user && BigInt(f.user.pendingReward) > 0n)
   const pendingShf = farmsWithRewards.reduce((s, f) => s + BigInt(f.user.pendingReward), 0n)

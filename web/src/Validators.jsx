@@ -115,18 +115,19 @@ function Income({ v, view }) {
     },
   })
   const income = points.slice(1).map(([e, b], i) => [e, b - points[i][1]])
-  return <Chart series={[{ name: 'ETH earned per epoch', points: income }]} xLabel="epoch" yLabel="ETH" format={(x) => x.toPrecision(3)} />
+  return <Chart series={[{ name: 'ETH earned per epoch', points: income }]} xLabel="epoch" yLabel="ETH" />
 }
 
 function Explain({ v, view, block }) {
-  const wait = view.activationChurn ? Math.ceil(view.activationQueue / view.activationChurn) : 0
+  // At least the next epoch boundary, plus one epoch per full churn ahead of it in the queue.
+  const wait = Math.max(1, view.activationChurn ? Math.ceil(view.activationQueue / view.activationChurn) : 1)
   switch (v.status) {
     case 'Pending':
     case 'Eligible':
       return (
         <p>
           Waiting to activate: {view.activationQueue} in the queue, {view.activationChurn} activate per epoch (about {wait} epochs,{' '}
-          {wait * view.epochBlocks * view.secondsPerBlock} s){v.activationEpoch !== null ? `; activates at epoch ${v.activationEpoch}` : ''}.
+          {wait * view.epochBlocks * view.secondsPerBlock} s at {view.secondsPerBlock} s a block){v.activationEpoch !== null ? `; activates at epoch ${v.activationEpoch}` : ''}.
         </p>
       )
     case 'Jailed':

@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useState } from 'react'
-import { useQuery } from '@tanstack/react-query'
+import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { decodeEventLog } from 'viem'
 import { useAccount, usePublicClient, useWriteContract } from 'wagmi'
 import { rpc } from './chain.js'
@@ -66,13 +66,20 @@ const Toasts = createContext(null)
 
 export function ToastProvider({ children }) {
   const [toasts, setToasts] = useState([])
-  const update = useCallback((id, patch) => setToasts((all) => all.map((t) => (t.id === id ? { ...t, ...patch } : t))), [])
+  const dismiss = useCallback((id) => setToasts((all) => all.filter((t) => t.id !== id)), [])
+  const update = useCallback(
+    (id, patch) => {
+      setToasts((all) => all.map((t) => (t.id === id ? { ...t, ...patch } : t)))
+      // Successes fade after a while; failures stay until read and dismissed.
+      if (patch.status === 'confirmed') setTimeout(() => dismiss(id), 8000)
+    },
+    [dismiss],
+  )
   const push = useCallback((toast) => {
     const id = Math.random().toString(36).slice(2)
     setToasts((all) => [...all.slice(-3), { id, ...toast }])
     return id
   }, [])
-  const dismiss = (id) => setToasts((all) => all.filter((t) => t.id !== id))
   return (
     <Toasts.Provider value={{ push, update }}>
       {children}
@@ -102,6 +109,7 @@ export function useTx() {
   const client = usePublicClient()
   const { address } = useAccount()
   const { writeContractAsync } = useWriteContract()
+  const queryClient = useQueryClient()
   const [busy, setBusy] = useState(false)
   const send = useCallback(
     async (label, request) => {
@@ -111,6 +119,9 @@ export function useTx() {
         const hash = await writeContractAsync({ account: address, ...request })
         update(id, { hash, message: 'sent; waiting for the next block…' })
         const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 250 })
+        // Every read refreshes together, so no figure on the page is from before this block
+        // while another is from after it.
+        await queryClient.invalidateQueries()
         if (receipt.status === 'success') {
           update(id, { status: 'confirmed', message: `included in block ${receipt.blockNumber}` })
         } else {
@@ -124,7 +135,7 @@ export function useTx() {
         setBusy(false)
       }
     },
-    [address, client, push, update, writeContractAsync],
+    [address, client, push, queryClient, update, writeContractAsync],
   )
   return { send, busy }
 }

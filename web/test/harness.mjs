@@ -96,6 +96,8 @@ export async function openDashboard(node, key, { width = 1280, height = 900 } = 
   const walletCalls = []
   // A fresh wallet: this site sees no account until the user approves a connection.
   let approved = false
+  // Set by a test to have the user press "reject" on the next transaction.
+  const control = { rejectNext: false }
   const q = (hex) => (hex === undefined || hex === null ? undefined : BigInt(hex))
   await page.exposeFunction('__testWallet', async (method, paramsJson) => {
     const params = JSON.parse(paramsJson)
@@ -113,6 +115,10 @@ export async function openDashboard(node, key, { width = 1280, height = 900 } = 
       case 'wallet_requestPermissions':
         return JSON.stringify(null)
       case 'eth_sendTransaction': {
+        if (control.rejectNext) {
+          control.rejectNext = false
+          return JSON.stringify({ __error: { code: 4001, message: 'User rejected the request.' } })
+        }
         const tx = params[0]
         const hash = await wallet.sendTransaction({ to: tx.to, data: tx.data, value: q(tx.value), gas: q(tx.gas) })
         return JSON.stringify(hash)
@@ -126,7 +132,9 @@ export async function openDashboard(node, key, { width = 1280, height = 900 } = 
     const provider = {
       isTestWallet: true,
       async request({ method, params }) {
-        return JSON.parse(await window.__testWallet(method, JSON.stringify(params ?? [])))
+        const answer = JSON.parse(await window.__testWallet(method, JSON.stringify(params ?? [])))
+        if (answer && answer.__error) throw Object.assign(new Error(answer.__error.message), answer.__error)
+        return answer
       },
       on(event, f) {
         ;(listeners[event] ??= []).push(f)
@@ -141,7 +149,7 @@ export async function openDashboard(node, key, { width = 1280, height = 900 } = 
     window.addEventListener('eip6963:requestProvider', announce)
     announce()
   })
-  return { browser, page, errors, account, walletCalls }
+  return { browser, page, errors, account, walletCalls, control }
 }
 
 /** Waits for a page toast to settle and returns its status and text. */
