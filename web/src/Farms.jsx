@@ -9,6 +9,7 @@ function Farm({ farm, chef }) {
   const { send, busy } = useTx()
   const [text, setText] = useState('')
   const value = parseAmount(text)
+  const cleared = (receipt) => receipt?.status === 'success' && setText('')
   const { data: wallet } = useView(farm.stakedToken, erc20, 'balanceOf', [address], Boolean(address))
   const { data: allowance } = useView(farm.stakedToken, erc20, 'allowance', [address, chef], Boolean(address))
   const staked = farm.user ? BigInt(farm.user.staked) : 0n
@@ -58,14 +59,14 @@ function Farm({ farm, chef }) {
             Approve {amount(value)} LP
           </button>
         ) : (
-          <button disabled={busy} onClick={() => send(`Stake ${amount(value)} ${farm.stakedSymbol}`, { address: chef, abi: masterChef, functionName: 'deposit', args: [BigInt(farm.pid), value, address] })}>
+          <button disabled={busy} onClick={() => send(`Stake ${amount(value)} ${farm.stakedSymbol}`, { address: chef, abi: masterChef, functionName: 'deposit', args: [BigInt(farm.pid), value, address] }).then(cleared)}>
             Stake
           </button>
         )}
         <button
           disabled={busy || !value || value > staked}
           title={value > staked ? 'More than you have staked' : undefined}
-          onClick={() => send(`Unstake ${amount(value)} ${farm.stakedSymbol}`, { address: chef, abi: masterChef, functionName: 'withdraw', args: [BigInt(farm.pid), value, address] })}
+          onClick={() => send(`Unstake ${amount(value)} ${farm.stakedSymbol}`, { address: chef, abi: masterChef, functionName: 'withdraw', args: [BigInt(farm.pid), value, address] }).then(cleared)}
         >
           Unstake
         </button>

@@ -1,7 +1,7 @@
 import { useState } from 'react'
-import { isAddress } from 'viem'
+import { encodeFunctionData, isAddress } from 'viem'
 import { useAccount } from 'wagmi'
-import { erc20, governor, govStaking, votes } from './abi.js'
+import { erc20, governanceActions, governor, govStaking, votes } from './abi.js'
 import { amount, parseAmount, percent, short } from './format.js'
 import { useAddresses, useBlockNumber, useNode, useTx, useView } from './hooks.jsx'
 
@@ -55,7 +55,7 @@ function Staking({ gov, staking }) {
             Approve {amount(value)} SHF
           </button>
         ) : (
-          <button disabled={busy} onClick={() => send(`Stake ${amount(value)} SHF`, { address: staking, abi: govStaking, functionName: 'stake', args: [value] })}>
+          <button disabled={busy} onClick={() => send(`Stake ${amount(value)} SHF`, { address: staking, abi: govStaking, functionName: 'stake', args: [value] }).then((r) => r?.status === 'success' && setText(''))}>
             Stake SHF
           </button>
         )}
@@ -113,6 +113,98 @@ function Delegation({ gov }) {
           Delegate
         </button>
       </div>
+    </section>
+  )
+}
+
+/** The typed actions a proposal can carry, each turned into its target and calldata. */
+const ACTIONS = {
+  farmAllocation: {
+    label: 'Set a farm’s allocation points',
+    fields: ['farm id', 'points'],
+    build: ([pid, points], a) => [a.masterChef, encodeFunctionData({ abi: governanceActions, functionName: 'setFarmAllocation', args: [BigInt(pid), BigInt(points)] })],
+  },
+  rewardPerBlock: {
+    label: 'Set the farms’ SHF emission per block',
+    fields: ['SHF per block'],
+    build: ([amount], a) => [a.masterChef, encodeFunctionData({ abi: governanceActions, functionName: 'setRewardPerBlock', args: [parseAmount(amount)] })],
+  },
+  govPerBlock: {
+    label: 'Set the GOV emission per block',
+    fields: ['GOV per block'],
+    build: ([amount], a) => [a.govStaking, encodeFunctionData({ abi: governanceActions, functionName: 'setGovPerBlock', args: [parseAmount(amount)] })],
+  },
+  enableWithdrawals: {
+    label: 'Enable validator withdrawals now',
+    fields: [],
+    build: (_, a) => [a.depositContract, encodeFunctionData({ abi: governanceActions, functionName: 'enableWithdrawals', args: [] })],
+  },
+}
+
+function Propose({ gov }) {
+  const { address } = useAccount()
+  const addresses = useAddresses()
+  const { send, busy } = useTx()
+  const [kind, setKind] = useState('farmAllocation')
+  const [values, setValues] = useState({})
+  const [description, setDescription] = useState('')
+  const { data: power } = useView(gov.govToken, votes, 'getVotes', [address], Boolean(address))
+  const threshold = BigInt(gov.params.find((p) => p.name === 'proposalThreshold')?.value ?? 0)
+  const action = ACTIONS[kind]
+  const fields = action.fields.map((f) => values[`${kind}.${f}`] ?? '')
+  let built
+  try {
+    built = fields.every((f) => f !== '') && addresses ? action.build(fields, addresses) : undefined
+  } catch {
+    built = undefined
+  }
+  let blocked
+  if (!address) blocked = 'Connect a wallet to propose'
+  else if (power !== undefined && power < threshold)
+    blocked = `Below the proposal threshold: proposing needs ${amount(threshold, 18, 0)} votes and you have ${amount(power, 18, 2)} (delegate GOV to yourself first)`
+  else if (!built) blocked = 'Fill in the action'
+  else if (!description.trim()) blocked = 'Describe the proposal'
+  return (
+    <section className="card" id="propose">
+      <h3>Propose</h3>
+      <label>
+        Action
+        <select aria-label="action" value={kind} onChange={(e) => setKind(e.target.value)}>
+          {Object.entries(ACTIONS).map(([k, a]) => (
+            <option key={k} value={k}>
+              {a.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {action.fields.map((f) => (
+        <label key={f}>
+          {f}
+          <input aria-label={f} value={values[`${kind}.${f}`] ?? ''} onChange={(e) => setValues({ ...values, [`${kind}.${f}`]: e.target.value })} />
+        </label>
+      ))}
+      <label>
+        Description
+        <input aria-label="description" value={description} onChange={(e) => setDescription(e.target.value)} />
+      </label>
+      <p className="muted">The node checks the action's bounds when the proposal is made, so an out-of-range value is refused with a reason.</p>
+      {blocked ? (
+        <p className="why">{blocked}</p>
+      ) : (
+        <button
+          disabled={busy}
+          onClick={() =>
+            send(`Propose: ${description}`, {
+              address: gov.governor,
+              abi: governor,
+              functionName: 'propose',
+              args: [[built[0]], [0n], [built[1]], description],
+            })
+          }
+        >
+          Propose
+        </button>
+      )}
     </section>
   )
 }
@@ -226,6 +318,7 @@ export function Governance() {
       <div className="grid">
         <Staking gov={gov} staking={addresses.govStaking} />
         <Delegation gov={gov} />
+        <Propose gov={gov} />
       </div>
       <h3>Proposals</h3>
       {proposals.length === 0 && <p className="muted">No proposals yet. `sheaf gov propose` creates one.</p>}

@@ -180,7 +180,7 @@ function Swap({ market, settings }) {
       ) : approval.missing ? (
         <ApproveButton token={from} spender={routerAddress} needed={amountIn} symbol={sym(from)} unlimited={settings.unlimited} send={send} busy={busy} />
       ) : (
-        <button disabled={busy} onClick={swap}>
+        <button disabled={busy} onClick={() => swap().then((r) => r?.status === 'success' && setText(''))}>
           Swap
         </button>
       )}
@@ -278,7 +278,7 @@ function Liquidity({ market, pool, settings }) {
       ) : approvals ? (
         <ApproveButton token={approvals[1]} spender={routerAddress} needed={approvals[2]} symbol={approvals[3]} unlimited={settings.unlimited} send={send} busy={busy} />
       ) : (
-        <button disabled={busy} onClick={add}>
+        <button disabled={busy} onClick={() => add().then((r) => r?.status === 'success' && setText(''))}>
           Add liquidity
         </button>
       )}

@@ -1,15 +1,21 @@
+import { createContext, useContext, useState } from 'react'
 import { useAccount, useBalance } from 'wagmi'
 import { erc20, govStaking, masterChef } from './abi.js'
 import { amount, gwei } from './format.js'
 import { useNode, useTx, useView } from './hooks.jsx'
 import { useMarket } from './market.js'
 
+/** Turns a DAI value into the quote token the user chose. */
+const Quote = createContext((v) => v)
+
 function Row({ what, held, value, note, testid }) {
+  const inQuote = useContext(Quote)
+  const shown = value === undefined ? undefined : inQuote(value)
   return (
     <tr data-testid={testid}>
       <td>{what}</td>
       <td>{held}</td>
-      <td>{value === undefined ? '—' : amount(value, 18, 2)}</td>
+      <td>{shown === undefined ? '—' : amount(shown, 18, 4)}</td>
       <td className="muted">{note}</td>
     </tr>
   )
@@ -44,6 +50,7 @@ export function Portfolio() {
   const { address } = useAccount()
   const market = useMarket()
   const { send, busy } = useTx()
+  const [quote, setQuote] = useState('DAI')
   const { data: eth } = useBalance({ address, query: { refetchInterval: 1000 } })
   const { data: farms = [] } = useNode('sheaf_farms', [null, address], { enabled: Boolean(address) })
   const staking = market.addresses?.govStaking
@@ -70,16 +77,26 @@ export function Portfolio() {
   const validatorGwei = mine.reduce((s, v) => s + BigInt(v.balanceGwei), 0n)
   const validatorValue = market.weth ? market.value(market.weth, validatorGwei * 10n ** 9n) : undefined
   const shfValue = market.addresses && market.value(market.addresses.SHF, govStaked ?? 0n)
+  const ethPrice = market.weth && market.price[market.weth]
+  const inQuote = quote === 'ETH' ? (v) => (ethPrice ? (v * 10n ** 18n) / ethPrice : undefined) : (v) => v
   return (
-    <div>
+    <Quote.Provider value={inQuote}>
       <h2>Portfolio</h2>
+      <label className="inline">
+        Value in
+        <select aria-label="quote token" value={quote} onChange={(e) => setQuote(e.target.value)}>
+          <option>DAI</option>
+          <option>ETH</option>
+        </select>
+        <span className="muted">at the pools' current prices</span>
+      </label>
       <div className="scroll">
         <table>
           <thead>
             <tr>
               <th>Position</th>
               <th>Amount</th>
-              <th>Value (DAI)</th>
+              <th>Value ({quote})</th>
               <th />
             </tr>
           </thead>
@@ -101,6 +118,6 @@ export function Portfolio() {
           Claim all
         </button>
       </p>
-    </div>
+    </Quote.Provider>
   )
 }

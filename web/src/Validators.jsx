@@ -1,5 +1,5 @@
 import { useState } from 'react'
-import { getAddress } from 'viem'
+import { decodeEventLog, getAddress } from 'viem'
 import { useAccount, usePublicClient } from 'wagmi'
 import { useQuery } from '@tanstack/react-query'
 import { depositContract } from './abi.js'
@@ -118,6 +118,55 @@ function Income({ v, view }) {
   return <Chart series={[{ name: 'ETH earned per epoch', points: income }]} xLabel="epoch" yLabel="ETH" />
 }
 
+/** Withdrawals paid to this validator's address in the last 1,000 blocks: where the ETH went. */
+function Withdrawals({ v }) {
+  const { data: events = [] } = useNode('sheaf_systemEvents', [])
+  const paid = events.flatMap((e) => {
+    try {
+      const log = decodeEventLog({ abi: depositContract, topics: e.topics, data: e.data })
+      return log.eventName === 'Withdrawal' && Number(log.args.index) === v.index ? [{ block: e.blockNumber, ...log.args }] : []
+    } catch {
+      return []
+    }
+  })
+  if (paid.length === 0) return null
+  return (
+    <details>
+      <summary>
+        {paid.length} withdrawal(s) in the last 1,000 blocks, {gwei(paid.reduce((s, w) => s + w.amountGwei, 0n))} ETH
+      </summary>
+      <ul>
+        {paid.map((w) => (
+          <li key={`${w.block}`}>
+            block {w.block}: {gwei(w.amountGwei)} ETH to {short(w.to)}
+          </li>
+        ))}
+      </ul>
+    </details>
+  )
+}
+
+/** APR against total stake: Altair's base reward is proportional to 1/√(total active balance). */
+function AprCurve({ view }) {
+  const total = Number(view.totalActiveBalanceGwei) / 1e9
+  if (!total || !view.aprBps) return null
+  const points = []
+  for (let i = 0; i <= 24; i++) {
+    const staked = total * Math.pow(2, i / 4)
+    points.push([staked, (view.aprBps / 100) * Math.sqrt(total / staked)])
+  }
+  return (
+    <section className="card">
+      <h3>APR against total staked</h3>
+      <p className="muted">
+        Rewards per validator shrink as more ETH is staked (in proportion to 1/√total); now {total.toLocaleString('en-US')} ETH earns{' '}
+        {bps(view.aprBps)}.
+      </p>
+      <Chart series={[{ name: 'APR % of an online validator', points }]} xLabel="total ETH staked" yLabel="APR %" />
+    </section>
+  )
+}
+
 function Explain({ v, view, block }) {
   // At least the next epoch boundary, plus one epoch per full churn ahead of it in the queue.
   const wait = Math.max(1, view.activationChurn ? Math.ceil(view.activationQueue / view.activationChurn) : 1)
@@ -182,6 +231,7 @@ function Mine({ v, view }) {
         </dd>
       </dl>
       <Income v={v} view={view} />
+      <Withdrawals v={v} />
       <div className="actions">
         {v.status === 'Active' && (
           <button disabled={busy} onClick={() => send(`Request exit of validator #${v.index}`, { address: addresses.depositContract, abi: depositContract, functionName: 'exit', args: [v.pubkey] })}>
@@ -215,6 +265,7 @@ export function Validators() {
         {mine.map((v) => (
           <Mine key={v.index} v={v} view={view} />
         ))}
+        <AprCurve view={view} />
       </div>
       <div className="scroll">
         <table>

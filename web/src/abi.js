@@ -73,11 +73,21 @@ export const votes = parseAbi([
 export const governor = parseAbi([
   'function hasVoted(uint256 proposalId, address account) view returns (bool)',
   'function castVote(uint256 proposalId, uint8 support) returns (uint256)',
+  'function propose(address[] targets, uint256[] values, bytes[] calldatas, string description) returns (uint256)',
   'function queue(uint256 proposalId)',
   'function execute(uint256 proposalId) payable',
   'event VoteCast(address indexed voter, uint256 proposalId, uint8 support, uint256 weight, string reason)',
   'event ProposalQueued(uint256 proposalId, uint256 etaSeconds)',
   'event ProposalExecuted(uint256 proposalId)',
+])
+
+/** ISheafGovernanceActions: the typed calls a proposal may carry (contracts/IGovernor.sol). */
+export const governanceActions = parseAbi([
+  'function setFarmAllocation(uint256 pid, uint64 allocPoint)',
+  'function setRewardPerBlock(uint256 rewardPerBlock)',
+  'function setGovPerBlock(uint256 govPerBlock)',
+  'function setParameter(string name, uint256 value)',
+  'function enableWithdrawals()',
 ])
 
 export const depositContract = parseAbi([

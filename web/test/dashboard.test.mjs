@@ -152,6 +152,19 @@ test('vote For on a proposal once voting opens; afterwards the page says why it 
   assert.equal(await proposal.getByTestId('vote-blocked').innerText(), 'You have voted')
 })
 
+test('propose a typed action from the page; the node lists it with the action in words', async () => {
+  await go('governance')
+  const form = session.page.locator('#propose')
+  await form.getByLabel('farm id').fill('1')
+  await form.getByLabel('points').fill('80')
+  await form.getByLabel('description').fill('Farm 1 to 80 points')
+  await click('Propose', 'Propose: Farm 1 to 80 points')
+  const listed = (await rpc(node.url, 'sheaf_proposals')).find((p) => p.description === 'Farm 1 to 80 points')
+  assert.ok(listed, 'the proposal is on chain')
+  assert.equal(listed.proposer, session.account.address)
+  assert.match(listed.actions[0], /farm 1's allocation to 80 points/)
+})
+
 test('deposit a validator from deposit data made by `sheaf validator keygen`', async () => {
   const out = cli('validator', 'keygen', '--name', 'web', '--withdrawal-address', session.account.address)
   const depositData = out.slice(out.indexOf('{'))
