@@ -36,6 +36,41 @@ pub struct EthApi {
     pub shared: Arc<Shared>,
     pub pool: Arc<dyn TxPool>,
     pub chain_id: u64,
+    pub blocks: Arc<BlockCache>,
+}
+
+/// Recently read blocks, decoded. A stored block is one JSON document with every transaction and
+/// receipt, so decoding a 5,000-transaction block for each `eth_getTransactionReceipt` took
+/// 30 ms; committed blocks never change, so keeping the last few decoded is always correct.
+#[derive(Debug, Default)]
+pub struct BlockCache(std::sync::Mutex<std::collections::VecDeque<(u64, Arc<StoredBlock>)>>);
+
+impl BlockCache {
+    const CAPACITY: usize = 64;
+
+    fn get_or_load(
+        &self,
+        number: u64,
+        load: impl FnOnce() -> RpcResult<Option<StoredBlock>>,
+    ) -> RpcResult<Option<Arc<StoredBlock>>> {
+        let lock = || {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((_, block)) = lock().iter().find(|(n, _)| *n == number) {
+            return Ok(Some(block.clone()));
+        }
+        let Some(block) = load()?.map(Arc::new) else {
+            return Ok(None);
+        };
+        let mut cache = lock();
+        if cache.len() >= Self::CAPACITY {
+            cache.pop_front();
+        }
+        cache.push_back((number, block.clone()));
+        Ok(Some(block))
+    }
 }
 
 impl EthApi {
@@ -77,11 +112,13 @@ impl EthApi {
             .map_err(RpcError::server)
     }
 
-    pub(crate) fn stored_block(&self, number: u64) -> RpcResult<Option<StoredBlock>> {
-        self.shared.chain().block(number).map_err(RpcError::server)
+    pub(crate) fn stored_block(&self, number: u64) -> RpcResult<Option<Arc<StoredBlock>>> {
+        self.blocks.get_or_load(number, || {
+            self.shared.chain().block(number).map_err(RpcError::server)
+        })
     }
 
-    fn block_by_tag(&self, tag: BlockNumberOrTag) -> RpcResult<Option<StoredBlock>> {
+    fn block_by_tag(&self, tag: BlockNumberOrTag) -> RpcResult<Option<Arc<StoredBlock>>> {
         let latest = self.latest()?;
         let number = match tag {
             BlockNumberOrTag::Number(n) if n > latest => return Ok(None),
@@ -208,15 +245,15 @@ impl EthApi {
         }
     }
 
-    pub fn block_tx_count(&self, block: Option<StoredBlock>) -> Option<U64> {
+    pub fn block_tx_count(&self, block: Option<Arc<StoredBlock>>) -> Option<U64> {
         block.map(|b| U64::from(b.txs.len()))
     }
 
-    pub fn block_by_tag_raw(&self, tag: BlockNumberOrTag) -> RpcResult<Option<StoredBlock>> {
+    pub fn block_by_tag_raw(&self, tag: BlockNumberOrTag) -> RpcResult<Option<Arc<StoredBlock>>> {
         self.block_by_tag(tag)
     }
 
-    pub fn block_by_hash_raw(&self, hash: B256) -> RpcResult<Option<StoredBlock>> {
+    pub fn block_by_hash_raw(&self, hash: B256) -> RpcResult<Option<Arc<StoredBlock>>> {
         match self
             .shared
             .chain()
@@ -228,7 +265,7 @@ impl EthApi {
         }
     }
 
-    fn locate(&self, hash: &B256) -> RpcResult<Option<(StoredBlock, usize)>> {
+    fn locate(&self, hash: &B256) -> RpcResult<Option<(Arc<StoredBlock>, usize)>> {
         let Some((number, index)) = self
             .shared
             .chain()

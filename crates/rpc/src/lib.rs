@@ -325,6 +325,7 @@ pub async fn serve(
         shared,
         pool,
         chain_id,
+        blocks: Default::default(),
     };
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_bytes)
