@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEther, keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { SHEAF_BIN, DEV_KEYS, freePort, rpc } from './node.mjs';
+import { SHEAF_BIN, DEV_KEYS, freePort, rpc, batch, waitReady, waitNonces } from './node.mjs';
 
 const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 50); // Sheaf's mempool queues at most 64 per sender
@@ -15,33 +15,6 @@ const GAS_LIMIT = process.argv[4]; // both chains' block gas limit; default: eac
 const CHAIN_ID = 24239;
 const ANVIL = resolve(import.meta.dirname, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
 const FEES = { maxFeePerGas: 100n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n };
-
-async function waitReady(url, child) {
-  for (let i = 0; i < 200; i++) {
-    try { if ((await rpc(url, 'eth_blockNumber')).result) return; } catch {}
-    if (child.exitCode !== null) throw new Error('node exited');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not start`);
-}
-
-async function batch(url, calls) {
-  const body = calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }));
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return response.json();
-}
-
-async function nonceOf(url, address) {
-  return Number((await rpc(url, 'eth_getTransactionCount', [address, 'latest'])).result);
-}
-
-async function waitNonces(url, accounts, target) {
-  for (;;) {
-    const answers = await batch(url, accounts.map((a) => ['eth_getTransactionCount', [a.address, 'latest']]));
-    if (answers.every((a) => Number(a.result) >= target)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const senders = Array.from({ length: SENDERS }, (_, i) => privateKeyToAccount(keccak256(toHex(`sheaf-rpc-bench-${i}`))));
 const funders = DEV_KEYS.slice(0, 10).map((k) => privateKeyToAccount(k));

@@ -72,3 +72,33 @@ export async function startNode({ blockTime = 1, extraArgs = [] } = {}) {
     },
   };
 }
+
+/** Waits until a node answers eth_blockNumber. */
+export async function waitReady(url, child) {
+  for (let i = 0; i < 200; i++) {
+    try { if ((await rpc(url, 'eth_blockNumber')).result) return; } catch {}
+    if (child.exitCode !== null) throw new Error('node exited');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not start`);
+}
+
+/** One JSON-RPC batch. */
+export async function batch(url, calls) {
+  const body = calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }));
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return response.json();
+}
+
+export async function nonceOf(url, address) {
+  return Number((await rpc(url, 'eth_getTransactionCount', [address, 'latest'])).result);
+}
+
+/** Waits until every account's mined nonce reaches `target`. */
+export async function waitNonces(url, accounts, target) {
+  for (;;) {
+    const answers = await batch(url, accounts.map((a) => ['eth_getTransactionCount', [a.address, 'latest']]));
+    if (answers.every((a) => Number(a.result) >= target)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -39,6 +39,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         block_size: usize,
     },
+    /// Sheaf's native swap against the same constant-product swap in Solidity on revm, in one run.
+    EvmSwaps {
+        /// Swaps per engine per round.
+        #[arg(long, default_value_t = 20_000)]
+        swaps: usize,
+        #[arg(long, default_value_t = 500)]
+        swappers: usize,
+        /// Rounds; each engine runs once per round, alternating which goes first.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
     /// Cost of one farm deposit and one harvest as the number of stakers grows.
     Farm {
         /// Staker counts to measure at, comma-separated.
@@ -57,6 +68,11 @@ pub enum BenchCommand {
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Farm { stakers, ops } => crate::bench_farm::run(&stakers, ops),
+        BenchCommand::EvmSwaps {
+            swaps,
+            swappers,
+            rounds,
+        } => evm_swaps(swaps.max(1), swappers.max(1), rounds.max(1)),
         BenchCommand::Swaps {
             txs,
             senders,
@@ -417,5 +433,65 @@ fn swaps(count: usize, senders: usize, block_size: usize) -> anyhow::Result<()> 
         "end to end               {:>10.0} swaps/s  (decode, recover, router + pair, commit)",
         count as f64 / seconds
     );
+    Ok(())
+}
+
+/// Native swaps against revm running the Solidity pair: each round builds both from scratch
+/// (untimed), then times `swaps` swaps on each, alternating which engine goes first. Every swap's
+/// amount out must be equal on both engines, or the run is refused.
+fn evm_swaps(swaps: usize, swappers: usize, rounds: usize) -> anyhow::Result<()> {
+    use sheaf_evm_bench::{EvmSwaps, NativeSwaps};
+
+    let amount = |i: usize| ETHER + U256::from(i as u64 % 1_000) * U256::from(GWEI);
+    let direction = |i: usize| (i / swappers).is_multiple_of(2);
+    let (mut native_rates, mut evm_rates) = (vec![], vec![]);
+    for round in 0..rounds {
+        let native = NativeSwaps::new(swappers)?;
+        let mut block = native.block(swappers)?;
+        let mut evm = EvmSwaps::new(swappers)?;
+        let mut run_native = || -> anyhow::Result<(f64, Vec<U256>)> {
+            let started = Instant::now();
+            let outs = (0..swaps)
+                .map(|i| native.swap(&mut block, i % swappers, direction(i), amount(i)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            Ok((swaps as f64 / started.elapsed().as_secs_f64(), outs))
+        };
+        let mut run_evm = || -> anyhow::Result<(f64, Vec<U256>)> {
+            let started = Instant::now();
+            let outs = (0..swaps)
+                .map(|i| evm.swap(i % swappers, direction(i), amount(i)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            Ok((swaps as f64 / started.elapsed().as_secs_f64(), outs))
+        };
+        let ((native_rate, native_outs), (evm_rate, evm_outs)) = if round % 2 == 0 {
+            let n = run_native()?;
+            (n, run_evm()?)
+        } else {
+            let e = run_evm()?;
+            (run_native()?, e)
+        };
+        if native_outs != evm_outs {
+            anyhow::bail!("the engines paid different amounts: the benchmark is invalid");
+        }
+        eprintln!(
+            "round {}: native {native_rate:.0} swaps/s, revm {evm_rate:.0} swaps/s",
+            round + 1
+        );
+        native_rates.push(native_rate);
+        evm_rates.push(evm_rate);
+    }
+    let median = |rates: &mut Vec<f64>| {
+        rates.sort_by(f64::total_cmp);
+        rates[rates.len() / 2]
+    };
+    let (native, evm) = (median(&mut native_rates), median(&mut evm_rates));
+    println!("swaps per engine per round {swaps} ({swappers} swappers, {rounds} rounds, medians)");
+    println!(
+        "native amm module        {native:>10.0} swaps/s  (Router02 swapExactTokensForTokens, overlay per tx)"
+    );
+    println!(
+        "revm, Solidity pair      {evm:>10.0} swaps/s  (same swap, same amounts out, CacheDB)"
+    );
+    println!("ratio native / revm      {:>10.1}x", native / evm);
     Ok(())
 }

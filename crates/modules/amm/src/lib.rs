@@ -92,8 +92,13 @@ pub fn sort_tokens(a: Address, b: Address) -> Result<(Address, Address), Revert>
 /// factory, salted with the sorted pair (as Uniswap's `pairFor`), so clients can compute it.
 pub fn pair_address(token0: Address, token1: Address) -> Address {
     let salt = keccak256([token0.as_slice(), token1.as_slice()].concat());
-    UNISWAP_V2_FACTORY.create2(salt, keccak256(b"sheaf amm pool v1"))
+    UNISWAP_V2_FACTORY.create2(salt, POOL_INIT_CODE_HASH)
 }
+
+/// `keccak256("sheaf amm pool v1")`, the "init code hash" in pool addresses; a constant, because
+/// every swap derives its pools' addresses and this hash was a third of that work.
+pub const POOL_INIT_CODE_HASH: alloy_primitives::B256 =
+    alloy_primitives::b256!("3d22e4b6c650ec91d38a76fdef9eccb5a05d2f70956b0455544e4d6772b3f64f");
 
 /// Reads of amm state.
 pub trait AmmRead: StateRead {
@@ -195,4 +200,14 @@ fn pair_created_log(token0: Address, token1: Address, pair: Address, length: u64
         ],
         (pair, U256::from(length)).abi_encode_params().into(),
     )
+}
+
+#[cfg(test)]
+mod pool_address_tests {
+    use super::*;
+
+    #[test]
+    fn the_init_code_hash_constant_is_the_hash_of_its_label() {
+        assert_eq!(POOL_INIT_CODE_HASH, keccak256(b"sheaf amm pool v1"));
+    }
 }

@@ -1,0 +1,135 @@
+// Swaps through JSON-RPC: a Sheaf dev node running Router02 swaps natively, next to anvil running
+// the same constant-product swap in Solidity (crates/evm-bench/solidity/ConstantProduct.sol,
+// compiled by npm's solc), both with --block-time 1 and the same pre-signed load shape: each
+// sender swaps 1 token of A for B `perSender` times. Setup (funding, deploys, approvals) is untimed;
+// the timed part runs from the first send to the last inclusion, and every swap must succeed.
+// Usage: node bench-rpc-swaps.mjs [senders] [perSender] [blockGasLimit]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { encodeAbiParameters, encodeFunctionData, getContractAddress, keccak256, maxUint256, parseAbi, parseEther, toHex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { SHEAF_BIN, DEV_KEYS, freePort, rpc, batch, waitReady, waitNonces } from './node.mjs';
+
+const SENDERS = Number(process.argv[2] ?? 200);
+const PER_SENDER = Number(process.argv[3] ?? 25);
+const GAS_LIMIT = process.argv[4]; // both chains' block gas limit; default: each one's own (30M)
+const CHAIN_ID = 24239;
+const ANVIL = resolve(import.meta.dirname, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
+const FEES = { maxFeePerGas: 100n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n };
+const ARTIFACTS = resolve(import.meta.dirname, '../../crates/evm-bench/artifacts');
+const bin = (name) => `0x${readFileSync(join(ARTIFACTS, `${name}.bin`), 'utf8').trim()}`;
+
+const erc20 = parseAbi(['function approve(address, uint256) returns (bool)', 'function transfer(address, uint256) returns (bool)', 'function mint(address, uint256)']);
+const pairAbi = parseAbi(['function sync()', 'function swapExactTokensForTokens(uint256, uint256, address, address, uint256) returns (uint256)']);
+const routerAbi = parseAbi(['function swapExactTokensForTokens(uint256, uint256, address[], address, uint256) returns (uint256[])']);
+
+const senders = Array.from({ length: SENDERS }, (_, i) => privateKeyToAccount(keccak256(toHex(`sheaf-rpc-swap-bench-${i}`))));
+const dev = privateKeyToAccount(DEV_KEYS[0]);
+// Ten funders, so no account queues more than Sheaf's mempool allows ahead (64 nonces).
+const funders = DEV_KEYS.slice(0, 10).map((k) => privateKeyToAccount(k));
+const nonces = (url) => Promise.all(funders.map(async (f) => Number((await rpc(url, 'eth_getTransactionCount', [f.address, 'latest'])).result)));
+/** Signs one transaction per sender, sender i's from funder i % 10; waits for all to be mined. */
+async function fromFunders(url, name, make) {
+  const start = await nonces(url);
+  const raws = await Promise.all(senders.map((s, i) => make(funders[i % 10], start[i % 10] + Math.floor(i / 10), s)));
+  await send(url, name, raws);
+  for (const [j, f] of funders.entries()) await waitNonces(url, [f], start[j] + senders.filter((_, i) => i % 10 === j).length);
+}
+const sign = (account, nonce, to, data, gas, value = 0n) =>
+  account.signTransaction({ type: 'eip1559', chainId: CHAIN_ID, nonce, to, data, value, gas, ...FEES });
+
+async function send(url, name, raws) {
+  for (let i = 0; i < raws.length; i += 200) {
+    const answers = await batch(url, raws.slice(i, i + 200).map((raw) => ['eth_sendRawTransaction', [raw]]));
+    const failed = answers.find((a) => a.error);
+    if (failed) throw new Error(`${name} refused a transaction: ${failed.error.message}`);
+  }
+}
+
+async function receiptsSucceeded(url, hashes) {
+  for (let i = 0; i < hashes.length; i += 200) {
+    const answers = await batch(url, hashes.slice(i, i + 200).map((h) => ['eth_getTransactionReceipt', [h]]));
+    const bad = answers.find((a) => a.result?.status !== '0x1');
+    if (bad) throw new Error(`a swap failed: ${JSON.stringify(bad)}`);
+  }
+}
+
+/** Funds senders with ETH from dev0, then runs `setup` (untimed) and the timed swaps. */
+async function run(name, start, setup) {
+  const { url, child, cleanup } = await start();
+  try {
+    await waitReady(url, child);
+    await fromFunders(url, name, (f, nonce, s) => sign(f, nonce, s.address, '0x', 21000n, parseEther('10')));
+    const { swaps } = await setup(url);
+    const raws = await Promise.all(swaps);
+    const hashes = raws.map((raw) => keccak256(raw));
+    const started = performance.now();
+    await send(url, name, raws);
+    await waitNonces(url, senders, 1 + PER_SENDER);
+    const seconds = (performance.now() - started) / 1000;
+    await receiptsSucceeded(url, hashes);
+    return { name, swaps: raws.length, seconds, perSecond: raws.length / seconds };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+    cleanup();
+  }
+}
+
+// anvil: dev0 deploys two tokens and the pair, seeds it, mints to every sender; each approves.
+async function anvilSetup(url) {
+  const nonce = Number((await rpc(url, 'eth_getTransactionCount', [dev.address, 'latest'])).result);
+  const [a, b] = [0, 1].map((i) => getContractAddress({ from: dev.address, nonce: BigInt(nonce + i) }));
+  const pair = getContractAddress({ from: dev.address, nonce: BigInt(nonce + 2) });
+  const deploys = [
+    sign(dev, nonce, null, bin('BenchToken'), 2_000_000n),
+    sign(dev, nonce + 1, null, bin('BenchToken'), 2_000_000n),
+    sign(dev, nonce + 2, null, bin('BenchPair') + encodeAbiParameters([{ type: 'address' }, { type: 'address' }], [a, b]).slice(2), 3_000_000n),
+  ];
+  let n = nonce + 3;
+  const mint = (token, to, amount) => sign(dev, n++, token, encodeFunctionData({ abi: erc20, functionName: 'mint', args: [to, amount] }), 100_000n);
+  const seeding = [mint(a, pair, parseEther('5000000')), mint(b, pair, parseEther('5000000')), ...senders.map((s) => mint(a, s.address, parseEther('1000')))];
+  seeding.push(sign(dev, n++, pair, encodeFunctionData({ abi: pairAbi, functionName: 'sync' }), 100_000n));
+  await send(url, 'anvil', await Promise.all([...deploys, ...seeding]));
+  await waitNonces(url, [dev], n);
+  await send(url, 'anvil', await Promise.all(senders.map((s) => sign(s, 0, a, encodeFunctionData({ abi: erc20, functionName: 'approve', args: [pair, maxUint256] }), 60_000n))));
+  await waitNonces(url, senders, 1);
+  const data = (s) => encodeFunctionData({ abi: pairAbi, functionName: 'swapExactTokensForTokens', args: [parseEther('1'), 0n, a, s.address, maxUint256] });
+  const gas = (BigInt((await rpc(url, 'eth_estimateGas', [{ from: senders[0].address, to: pair, data: data(senders[0]) }])).result) * 12n) / 10n;
+  const swaps = [];
+  for (let k = 0; k < PER_SENDER; k++) for (const s of senders) swaps.push(sign(s, 1 + k, pair, data(s), gas));
+  console.error(`anvil: ${swaps.length} swaps at ${gas} gas each`);
+  return { swaps };
+}
+
+// Sheaf: the genesis DAI/WETH pool; the dev accounts pay each sender DAI; each approves the router.
+async function sheafSetup(url) {
+  const addresses = (await rpc(url, 'sheaf_systemAddresses')).result;
+  const [dai, weth, router] = [addresses.DAI, addresses.WETH, addresses.uniswapV2Router02];
+  await fromFunders(url, 'sheaf', (f, nonce, s) => sign(f, nonce, dai, encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [s.address, parseEther('1000')] }), 100_000n));
+  await send(url, 'sheaf', await Promise.all(senders.map((s) => sign(s, 0, dai, encodeFunctionData({ abi: erc20, functionName: 'approve', args: [router, maxUint256] }), 100_000n))));
+  await waitNonces(url, senders, 1);
+  const data = (s) => encodeFunctionData({ abi: routerAbi, functionName: 'swapExactTokensForTokens', args: [parseEther('1'), 0n, [dai, weth], s.address, maxUint256] });
+  const gas = (BigInt((await rpc(url, 'eth_estimateGas', [{ from: senders[0].address, to: router, data: data(senders[0]) }])).result) * 12n) / 10n;
+  const swaps = [];
+  for (let k = 0; k < PER_SENDER; k++) for (const s of senders) swaps.push(sign(s, 1 + k, router, data(s), gas));
+  console.error(`sheaf: ${swaps.length} swaps at ${gas} gas each`);
+  return { swaps };
+}
+
+const anvil = () => freePort().then((port) => {
+  const child = spawn(ANVIL, ['--block-time', '1', '--chain-id', String(CHAIN_ID), '--port', String(port), '--silent', ...(GAS_LIMIT ? ['--gas-limit', GAS_LIMIT] : [])], { stdio: 'ignore' });
+  return { url: `http://127.0.0.1:${port}`, child, cleanup: () => {} };
+});
+const sheaf = () => freePort().then((port) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sheaf-bench-'));
+  const child = spawn(SHEAF_BIN, ['node', '--dev', '--block-time', '1', '--rpc-port', String(port), '--data-dir', dir, ...(GAS_LIMIT ? ['--block-gas-limit', GAS_LIMIT] : [])], { stdio: 'ignore' });
+  return { url: `http://127.0.0.1:${port}`, child, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+const results = [await run('anvil', anvil, anvilSetup), await run('sheaf', sheaf, sheafSetup)];
+for (const r of results) console.log(`${r.name.padEnd(6)} ${r.swaps} swaps in ${r.seconds.toFixed(2)} s: ${r.perSecond.toFixed(0)} swaps/s`);
+console.log(`block gas limit: ${GAS_LIMIT ?? 'default (30M)'}`);
+console.log(`sheaf / anvil = ${(results[1].perSecond / results[0].perSecond).toFixed(2)}x`);
