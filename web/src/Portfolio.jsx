@@ -6,16 +6,16 @@ import { useNode, useTx, useView } from './hooks.jsx'
 import { useMarket } from './market.js'
 
 /** Turns a DAI value into the quote token the user chose. */
-const Quote = createContext((v) => v)
+const Quote = createContext({ convert: (v) => v, digits: 2 })
 
 function Row({ what, held, value, note, testid }) {
-  const inQuote = useContext(Quote)
-  const shown = value === undefined ? undefined : inQuote(value)
+  const quote = useContext(Quote)
+  const shown = value === undefined ? undefined : quote.convert(value)
   return (
     <tr data-testid={testid}>
       <td>{what}</td>
       <td>{held}</td>
-      <td>{shown === undefined ? '—' : amount(shown, 18, 4)}</td>
+      <td>{shown === undefined ? '—' : amount(shown, 18, quote.digits)}</td>
       <td className="muted">{note}</td>
     </tr>
   )
@@ -80,7 +80,7 @@ export function Portfolio() {
   const ethPrice = market.weth && market.price[market.weth]
   const inQuote = quote === 'ETH' ? (v) => (ethPrice ? (v * 10n ** 18n) / ethPrice : undefined) : (v) => v
   return (
-    <Quote.Provider value={inQuote}>
+    <Quote.Provider value={{ convert: inQuote, digits: quote === 'ETH' ? 4 : 2 }}>
       <h2>Portfolio</h2>
       <label className="inline">
         Value in
