@@ -36,12 +36,11 @@ fn reserves<S: AmmRead>(
     a: Address,
     b: Address,
 ) -> Result<(Address, U256, U256), Revert> {
-    let pair = state
-        .get_pair(&a, &b)
-        .ok_or_else(|| Revert::reason(format!("UniswapV2Library: no pool for {a} and {b}")))?;
-    let pool = state
-        .pool(&pair)
-        .ok_or_else(|| Revert::reason("UniswapV2Library: no pool"))?;
+    // One read: the address is derived, the pool decoded once (`get_pair` would read it twice).
+    let no_pool = || Revert::reason(format!("UniswapV2Library: no pool for {a} and {b}"));
+    let (token0, token1) = sort_tokens(a, b).map_err(|_| no_pool())?;
+    let pair = crate::pair_address(token0, token1);
+    let pool = state.pool(&pair).ok_or_else(no_pool)?;
     if a == pool.token0 {
         Ok((pair, pool.reserve0, pool.reserve1))
     } else {
