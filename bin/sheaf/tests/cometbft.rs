@@ -8,13 +8,13 @@
 mod common;
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Stdio},
     thread,
     time::{Duration, Instant},
 };
 
-use common::{free_port, sheaf, stderr, stdout};
+use common::{cometbft, free_port, sheaf, stderr, stdout};
 
 struct Process(Child);
 
@@ -23,16 +23,6 @@ impl Drop for Process {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn cometbft() -> PathBuf {
-    if let Some(path) = std::env::var_os("SHEAF_COMETBFT") {
-        return PathBuf::from(path);
-    }
-    let in_go_bin = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join("go/bin/cometbft"))
-        .filter(|p| p.exists());
-    in_go_bin.unwrap_or_else(|| PathBuf::from("cometbft"))
 }
 
 struct Ports {

@@ -23,17 +23,7 @@ use serde_json::{Value, json};
 use sheaf_app::genesis::DEV_KEYS;
 use sheaf_tx::sign::{Signer, eip1559};
 
-use common::{stderr, stdout};
-
-fn cometbft() -> PathBuf {
-    if let Some(path) = std::env::var_os("SHEAF_COMETBFT") {
-        return PathBuf::from(path);
-    }
-    std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join("go/bin/cometbft"))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("cometbft"))
-}
+use common::{cometbft, stderr, stdout};
 
 /// A base port with 120 free ports above it.
 fn free_range() -> u16 {
@@ -54,42 +44,105 @@ fn rpc(url: &str, method: &str, params: Value) -> Option<Value> {
     value.get("result").cloned()
 }
 
+/// The block number a node's JSON-RPC reports.
+fn height(url: &str) -> Option<u64> {
+    let n = rpc(url, "eth_blockNumber", json!([]))?;
+    u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok()
+}
+
+/// Waits up to 90 s until `url` reports `at_least`, failing with `what`.
+fn wait_height(url: &str, at_least: u64, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while height(url).is_none_or(|h| h < at_least) {
+        assert!(Instant::now() < deadline, "{what}");
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A localnet of four validators with 300 ms blocks in a temporary directory, on a free port
+/// range; stopped when dropped.
+struct Localnet {
+    home: PathBuf,
+    keystore: PathBuf,
+    base: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Localnet {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let net = Self {
+            home: dir.path().join("net"),
+            keystore: dir.path().join("keys"),
+            base: free_range(),
+            _dir: dir,
+        };
+        net.run(&["start", "--validators", "4"], false);
+        net
+    }
+
+    /// Node `i`'s JSON-RPC.
+    fn url(&self, i: u16) -> String {
+        format!("http://127.0.0.1:{}", self.base + 100 + i)
+    }
+
+    /// Node 0's CometBFT RPC port.
+    fn comet_port(&self) -> u16 {
+        self.base + 1
+    }
+
+    /// `sheaf localnet ARGS` for this network, which must succeed; its stdout. `failpoint`
+    /// makes the started app crash between finalize and commit.
+    fn run(&self, args: &[&str], failpoint: bool) -> String {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sheaf"));
+        command
+            .arg("localnet")
+            .args(args)
+            .arg("--home")
+            .arg(&self.home)
+            .arg("--cometbft")
+            .arg(cometbft())
+            .args(["--rpc-port", &(self.base + 100).to_string()])
+            .args(["--base-port", &self.base.to_string()])
+            .args(["--block-time", "300ms"]);
+        if failpoint {
+            command.env("SHEAF_FAILPOINT", "before-commit");
+        }
+        let out = command.output().expect("localnet");
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    }
+
+    /// `sheaf localnet stop`'s output.
+    fn stop(&self) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_sheaf"))
+            .args(["localnet", "stop", "--home"])
+            .arg(&self.home)
+            .output()
+            .expect("stop")
+    }
+
+    /// The pids `localnet` recorded, two per node (app, then CometBFT).
+    fn pids(&self) -> Vec<String> {
+        std::fs::read_to_string(self.home.join("pids"))
+            .expect("pids")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
 #[test]
 #[ignore = "needs the cometbft binary; scripts/test.sh installs it and runs this"]
 fn four_validators_include_every_transfer_and_agree_on_the_app_hash() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("net");
-    let base = free_range();
-    let rpc_base = base + 100;
-    let start = Command::new(env!("CARGO_BIN_EXE_sheaf"))
-        .args(["localnet", "start", "--validators", "4", "--home"])
-        .arg(&home)
-        .arg("--cometbft")
-        .arg(cometbft())
-        .args(["--rpc-port", &rpc_base.to_string()])
-        .args(["--base-port", &base.to_string()])
-        .args(["--block-time", "300ms"])
-        .output()
-        .expect("localnet start");
-    assert!(start.status.success(), "{}", stderr(&start));
-    let urls: Vec<String> = (0..4)
-        .map(|i| format!("http://127.0.0.1:{}", rpc_base + i))
-        .collect();
-    struct Stop(PathBuf);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = Command::new(env!("CARGO_BIN_EXE_sheaf"))
-                .args(["localnet", "stop", "--home"])
-                .arg(&self.0)
-                .output();
-        }
-    }
-    let _stop = Stop(home.clone());
-
-    let height = |url: &str| -> Option<u64> {
-        let n = rpc(url, "eth_blockNumber", json!([]))?;
-        u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok()
-    };
+    let net = Localnet::start();
+    let urls: Vec<String> = (0..4).map(|i| net.url(i)).collect();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !urls.iter().all(|u| height(u).is_some_and(|h| h >= 3)) {
         assert!(Instant::now() < deadline, "the network did not start");
@@ -155,25 +208,14 @@ fn four_validators_include_every_transfer_and_agree_on_the_app_hash() {
             "height {h}: {roots:?}"
         );
     }
-    let stopped = Command::new(env!("CARGO_BIN_EXE_sheaf"))
-        .args(["localnet", "stop", "--home"])
-        .arg(&home)
-        .output()
-        .expect("stop");
+    let stopped = net.stop();
     assert!(stdout(&stopped).contains("stopped"), "{}", stderr(&stopped));
 }
 
 fn comet_validators(port: u16) -> Option<Vec<String>> {
-    let out = Command::new("curl")
-        .args([
-            "-s",
-            &format!("http://127.0.0.1:{port}/validators?per_page=100"),
-        ])
-        .output()
-        .ok()?;
-    let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+    let set = comet_get(port, "validators?per_page=100").ok()?;
     Some(
-        v["result"]["validators"]
+        set["validators"]
             .as_array()?
             .iter()
             .filter_map(|v| v["address"].as_str().map(str::to_string))
@@ -183,65 +225,21 @@ fn comet_validators(port: u16) -> Option<Vec<String>> {
 
 /// Whether `address` signed the commit for `height`, as CometBFT recorded it.
 fn signed_commit(port: u16, height: u64, address: &str) -> bool {
-    let Ok(out) = Command::new("curl")
-        .args([
-            "-s",
-            &format!("http://127.0.0.1:{port}/commit?height={height}"),
-        ])
-        .output()
-    else {
-        return false;
-    };
-    let Ok(v) = serde_json::from_slice::<Value>(&out.stdout) else {
-        return false;
-    };
-    v["result"]["signed_header"]["commit"]["signatures"]
-        .as_array()
-        .is_some_and(|sigs| {
-            sigs.iter()
-                .any(|s| s["validator_address"] == address && s["block_id_flag"] == 2)
-        })
+    comet_get(port, &format!("commit?height={height}")).is_ok_and(|commit| {
+        commit["signed_header"]["commit"]["signatures"]
+            .as_array()
+            .is_some_and(|sigs| {
+                sigs.iter()
+                    .any(|s| s["validator_address"] == address && s["block_id_flag"] == 2)
+            })
+    })
 }
 
 #[test]
 #[ignore = "needs the cometbft binary; scripts/test.sh installs it and runs this"]
 fn a_deposited_validator_joins_cometbfts_set_signs_and_leaves_after_its_exit() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("net");
-    let keystore = dir.path().join("keys");
-    let base = free_range();
-    let rpc_base = base + 100;
-    let localnet = |command: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_sheaf"))
-            .args(["localnet", command, "--home"])
-            .arg(&home)
-            .arg("--cometbft")
-            .arg(cometbft())
-            .args(["--rpc-port", &rpc_base.to_string()])
-            .args(["--base-port", &base.to_string()])
-            .args(["--block-time", "300ms"])
-            .args(if command == "start" {
-                vec!["--validators", "4"]
-            } else {
-                vec![]
-            })
-            .output()
-            .expect("localnet");
-        assert!(out.status.success(), "{}", stderr(&out));
-        stdout(&out)
-    };
-    localnet("start");
-    struct Stop(PathBuf);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = Command::new(env!("CARGO_BIN_EXE_sheaf"))
-                .args(["localnet", "stop", "--home"])
-                .arg(&self.0)
-                .output();
-        }
-    }
-    let _stop = Stop(home.clone());
-    let comet_rpc = base + 1;
+    let net = Localnet::start();
+    let comet_rpc = net.comet_port();
     let deadline = Instant::now() + Duration::from_secs(60);
     while comet_validators(comet_rpc).map(|v| v.len()) != Some(4) {
         assert!(Instant::now() < deadline, "the network did not start");
@@ -249,28 +247,26 @@ fn a_deposited_validator_joins_cometbfts_set_signs_and_leaves_after_its_exit() {
     }
 
     // A fifth node joins as a full node; its key deposits 32 ETH through node 4's JSON-RPC.
-    let added = localnet("add-node");
+    let added = net.run(&["add-node"], false);
     assert!(added.contains("node4"), "{added}");
-    let key = home.join("node4/cometbft/config/priv_validator_key.json");
+    let key = net
+        .home
+        .join("node4/cometbft/config/priv_validator_key.json");
     let address = serde_json::from_str::<Value>(&std::fs::read_to_string(&key).expect("key"))
         .expect("json")["address"]
         .as_str()
         .expect("address")
         .to_string();
-    let node4 = format!("http://127.0.0.1:{}", rpc_base + 4);
+    let node4 = net.url(4);
     let deadline = Instant::now() + Duration::from_secs(60);
     while rpc(&node4, "eth_blockNumber", json!([])).is_none() {
         assert!(Instant::now() < deadline, "node4 did not start");
         thread::sleep(Duration::from_millis(200));
     }
     // Wait until the new node has caught up, so it follows the chain it is about to join.
-    let node0 = format!("http://127.0.0.1:{rpc_base}");
-    let height_of = |url: &str| {
-        rpc(url, "eth_blockNumber", json!([]))
-            .and_then(|n| u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok())
-    };
+    let node0 = net.url(0);
     let deadline = Instant::now() + Duration::from_secs(90);
-    while height_of(&node4).unwrap_or(0) + 2 < height_of(&node0).unwrap_or(u64::MAX) {
+    while height(&node4).unwrap_or(0) + 2 < height(&node0).unwrap_or(u64::MAX) {
         assert!(Instant::now() < deadline, "node4 did not catch up");
         thread::sleep(Duration::from_millis(300));
     }
@@ -278,7 +274,7 @@ fn a_deposited_validator_joins_cometbfts_set_signs_and_leaves_after_its_exit() {
     let deposit = common::sheaf(
         &["validator", "deposit", "--from", "dev7", "--key", &key_arg],
         &node0,
-        &keystore,
+        &net.keystore,
     );
     assert!(deposit.status.success(), "{}", stderr(&deposit));
 
@@ -293,9 +289,7 @@ fn a_deposited_validator_joins_cometbfts_set_signs_and_leaves_after_its_exit() {
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let height = rpc(&node4, "eth_blockNumber", json!([]))
-            .and_then(|n| u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok())
-            .unwrap_or(0);
+        let height = height(&node4).unwrap_or(0);
         if height > 2 && signed_commit(comet_rpc, height - 1, &address) {
             break;
         }
@@ -312,7 +306,7 @@ fn a_deposited_validator_joins_cometbfts_set_signs_and_leaves_after_its_exit() {
         let exit = common::sheaf(
             &["validator", "exit", "--from", "dev7", "--key", &key_arg],
             &node0,
-            &keystore,
+            &net.keystore,
         );
         if exit.status.success() {
             break;
@@ -338,61 +332,13 @@ fn pid_alive(pid: &str) -> bool {
 #[test]
 #[ignore = "needs the cometbft binary; scripts/test.sh installs it and runs this"]
 fn a_killed_validator_is_jailed_catches_up_after_a_crash_mid_block_and_rejoins() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("net");
-    let keystore = dir.path().join("keys");
-    let base = free_range();
-    let rpc_base = base + 100;
-    let localnet = |args: &[&str], failpoint: bool| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sheaf"));
-        command
-            .arg("localnet")
-            .args(args)
-            .arg("--home")
-            .arg(&home)
-            .arg("--cometbft")
-            .arg(cometbft())
-            .args(["--rpc-port", &rpc_base.to_string()])
-            .args(["--base-port", &base.to_string()])
-            .args(["--block-time", "300ms"]);
-        if failpoint {
-            command.env("SHEAF_FAILPOINT", "before-commit");
-        }
-        let out = command.output().expect("localnet");
-        assert!(out.status.success(), "{}", stderr(&out));
-    };
-    localnet(&["start", "--validators", "4"], false);
-    struct Stop(PathBuf);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = Command::new(env!("CARGO_BIN_EXE_sheaf"))
-                .args(["localnet", "stop", "--home"])
-                .arg(&self.0)
-                .output();
-        }
-    }
-    let _stop = Stop(home.clone());
-    let node0 = format!("http://127.0.0.1:{rpc_base}");
-    let node3 = format!("http://127.0.0.1:{}", rpc_base + 3);
-    let height = |url: &str| -> Option<u64> {
-        let n = rpc(url, "eth_blockNumber", json!([]))?;
-        u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok()
-    };
-    let wait_height = |url: &str, at_least: u64, what: &str| {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while height(url).is_none_or(|h| h < at_least) {
-            assert!(Instant::now() < deadline, "{what}");
-            thread::sleep(Duration::from_millis(200));
-        }
-    };
+    let net = Localnet::start();
+    let node0 = net.url(0);
+    let node3 = net.url(3);
     wait_height(&node0, 5, "the network did not start");
 
     // SIGKILL node 3 (its app and its CometBFT): the other three keep committing.
-    let pids: Vec<String> = std::fs::read_to_string(home.join("pids"))
-        .expect("pids")
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let pids = net.pids();
     for pid in &pids[6..8] {
         Command::new("kill")
             .args(["-9", pid])
@@ -422,12 +368,8 @@ fn a_killed_validator_is_jailed_catches_up_after_a_crash_mid_block_and_rejoins()
         .expect("until");
 
     // Restart it with a crash between finalize and commit: it dies on its first block…
-    localnet(&["start-node", "--node", "3"], true);
-    let restarted: Vec<String> = std::fs::read_to_string(home.join("pids"))
-        .expect("pids")
-        .lines()
-        .map(str::to_string)
-        .collect();
+    net.run(&["start-node", "--node", "3"], true);
+    let restarted = net.pids();
     let app_pid = restarted[restarted.len() - 2].clone();
     let deadline = Instant::now() + Duration::from_secs(60);
     while pid_alive(&app_pid)
@@ -441,7 +383,7 @@ fn a_killed_validator_is_jailed_catches_up_after_a_crash_mid_block_and_rejoins()
         let _ = Command::new("kill").args(["-9", pid]).status();
     }
     // …and a normal restart recovers through the handshake and catches up.
-    localnet(&["start-node", "--node", "3"], false);
+    net.run(&["start-node", "--node", "3"], false);
     let target = height(&node0).expect("height");
     wait_height(&node3, target, "node 3 did not catch up");
     for h in [killed_at, target] {
@@ -462,11 +404,11 @@ fn a_killed_validator_is_jailed_catches_up_after_a_crash_mid_block_and_rejoins()
     let unjailed = common::sheaf(
         &["validator", "unjail", "--from", "dev3", "--key", &pubkey],
         &node0,
-        &keystore,
+        &net.keystore,
     );
     assert!(unjailed.status.success(), "{}", stderr(&unjailed));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while comet_validators(base + 1).map(|v| v.len()) != Some(4) {
+    while comet_validators(net.comet_port()).map(|v| v.len()) != Some(4) {
         assert!(
             Instant::now() < deadline,
             "the unjailed validator did not rejoin"
@@ -583,42 +525,11 @@ fn duplicate_vote_evidence(comet_port: u16, key_file: &Path, height: u64) -> Val
 #[test]
 #[ignore = "needs the cometbft binary; scripts/test.sh installs it and runs this"]
 fn a_double_signer_is_slashed_once_through_cometbft_evidence_and_leaves_the_set() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("net");
-    let base = free_range();
-    let rpc_base = base + 100;
-    let comet_port = base + 1;
-    let start = Command::new(env!("CARGO_BIN_EXE_sheaf"))
-        .args(["localnet", "start", "--validators", "4", "--home"])
-        .arg(&home)
-        .arg("--cometbft")
-        .arg(cometbft())
-        .args(["--rpc-port", &rpc_base.to_string()])
-        .args(["--base-port", &base.to_string()])
-        .args(["--block-time", "300ms"])
-        .output()
-        .expect("localnet start");
-    assert!(start.status.success(), "{}", stderr(&start));
-    struct Stop(PathBuf);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = Command::new(env!("CARGO_BIN_EXE_sheaf"))
-                .args(["localnet", "stop", "--home"])
-                .arg(&self.0)
-                .output();
-        }
-    }
-    let _stop = Stop(home.clone());
-    let node0 = format!("http://127.0.0.1:{rpc_base}");
-    let height = || -> Option<u64> {
-        let n = rpc(&node0, "eth_blockNumber", json!([]))?;
-        u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok()
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while height().is_none_or(|h| h < 5) {
-        assert!(Instant::now() < deadline, "the network did not start");
-        thread::sleep(Duration::from_millis(200));
-    }
+    let net = Localnet::start();
+    let comet_port = net.comet_port();
+    let node0 = net.url(0);
+    let height = || height(&node0);
+    wait_height(&node0, 5, "the network did not start");
     let before = rpc(&node0, "sheaf_validators", json!([])).expect("validators");
     assert_eq!(before["validators"][3]["status"], "Active", "{before}");
     let balance_before: u64 = before["validators"][3]["balanceGwei"]
@@ -628,7 +539,9 @@ fn a_double_signer_is_slashed_once_through_cometbft_evidence_and_leaves_the_set(
         .expect("int");
 
     // Node 3's key signs two different blocks at one height.
-    let key_file = home.join("node3/cometbft/config/priv_validator_key.json");
+    let key_file = net
+        .home
+        .join("node3/cometbft/config/priv_validator_key.json");
     let misbehaved_at = height().expect("height") - 1;
     let evidence = duplicate_vote_evidence(comet_port, &key_file, misbehaved_at);
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "broadcast_evidence",

@@ -106,6 +106,18 @@ pub fn sheaf(args: &[&str], rpc: &str, keystore: &Path) -> Output {
         .expect("run sheaf")
 }
 
+/// The CometBFT binary: `SHEAF_COMETBFT`, else `~/go/bin/cometbft` (where `go install` puts
+/// it), else `cometbft` on PATH.
+pub fn cometbft() -> PathBuf {
+    if let Some(path) = std::env::var_os("SHEAF_COMETBFT") {
+        return PathBuf::from(path);
+    }
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join("go/bin/cometbft"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("cometbft"))
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).to_string()
 }
