@@ -293,7 +293,6 @@ fn run_blocks(
 fn swaps(count: usize, senders: usize, block_size: usize) -> anyhow::Result<()> {
     use alloy_sol_types::SolCall;
     use sheaf_abi::{IERC20, IUniswapV2Router02 as R, system::UNISWAP_V2_ROUTER};
-    use sheaf_app::genesis::{GenesisPool, GenesisToken};
 
     let signers = bench_signers(senders);
     let mut genesis = Genesis::dev(1_700_000_000);
@@ -304,34 +303,7 @@ fn swaps(count: usize, senders: usize, block_size: usize) -> anyhow::Result<()> 
             address: s.address,
             balance: U256::from(1_000u64) * ETHER,
         }));
-    let holders = |amount: U256| -> Vec<GenesisAccount> {
-        signers
-            .iter()
-            .map(|s| GenesisAccount {
-                address: s.address,
-                balance: amount,
-            })
-            .chain([GenesisAccount {
-                address: sheaf_app::genesis::DEV_KEYS[0].0,
-                balance: U256::from(10_000_000u64) * ETHER,
-            }])
-            .collect()
-    };
-    for symbol in ["TKA", "TKB"] {
-        genesis.tokens.push(GenesisToken {
-            name: symbol.into(),
-            symbol: symbol.into(),
-            decimals: 18,
-            balances: holders(U256::from(1_000_000u64) * ETHER),
-        });
-    }
-    genesis.pools.push(GenesisPool {
-        token_a: "TKA".into(),
-        token_b: "TKB".into(),
-        amount_a: U256::from(5_000_000u64) * ETHER,
-        amount_b: U256::from(5_000_000u64) * ETHER,
-        provider: sheaf_app::genesis::DEV_KEYS[0].0,
-    });
+    sheaf_evm_bench::add_swap_market(&mut genesis, signers.iter().map(|s| s.address));
     let dir = tempfile::tempdir()?;
     let mut app = SheafApp::open(&dir.path().join("bench.redb"))?;
     app.init_chain(&genesis)?;

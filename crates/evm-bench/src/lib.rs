@@ -166,6 +166,38 @@ impl EvmSwaps {
     }
 }
 
+/// Adds the market both swap benchmarks trade in: tokens TKA and TKB (the genesis tokens after
+/// SHF, GOV and DAI), `SWAPPER_BALANCE` of each for every holder, and a TKA/TKB pool of
+/// `POOL_SIDE` each that dev account 0 provides.
+pub fn add_swap_market(genesis: &mut Genesis, holders: impl Iterator<Item = Address>) {
+    let provider = sheaf_app::genesis::DEV_KEYS[0].0;
+    let balances: Vec<GenesisAccount> = holders
+        .map(|address| GenesisAccount {
+            address,
+            balance: U256::from(SWAPPER_BALANCE) * ETHER,
+        })
+        .chain([GenesisAccount {
+            address: provider,
+            balance: U256::from(POOL_SIDE) * ETHER,
+        }])
+        .collect();
+    for symbol in ["TKA", "TKB"] {
+        genesis.tokens.push(GenesisToken {
+            name: symbol.into(),
+            symbol: symbol.into(),
+            decimals: 18,
+            balances: balances.clone(),
+        });
+    }
+    genesis.pools.push(GenesisPool {
+        token_a: "TKA".into(),
+        token_b: "TKB".into(),
+        amount_a: U256::from(POOL_SIDE) * ETHER,
+        amount_b: U256::from(POOL_SIDE) * ETHER,
+        provider,
+    });
+}
+
 /// Sheaf's amm module through Router02, on an overlay over a committed genesis.
 pub struct NativeSwaps {
     // Dropped in this order: the snapshot before the store it reads, the store before its files.
@@ -179,33 +211,7 @@ pub struct NativeSwaps {
 impl NativeSwaps {
     pub fn new(swappers: usize) -> anyhow::Result<Self> {
         let mut genesis = Genesis::dev(1_700_000_000);
-        let holders = |amount: U256| -> Vec<GenesisAccount> {
-            (0..swappers)
-                .map(|i| GenesisAccount {
-                    address: swapper(i),
-                    balance: amount,
-                })
-                .chain([GenesisAccount {
-                    address: sheaf_app::genesis::DEV_KEYS[0].0,
-                    balance: U256::from(POOL_SIDE) * ETHER,
-                }])
-                .collect()
-        };
-        for symbol in ["TKA", "TKB"] {
-            genesis.tokens.push(GenesisToken {
-                name: symbol.into(),
-                symbol: symbol.into(),
-                decimals: 18,
-                balances: holders(U256::from(SWAPPER_BALANCE) * ETHER),
-            });
-        }
-        genesis.pools.push(GenesisPool {
-            token_a: "TKA".into(),
-            token_b: "TKB".into(),
-            amount_a: U256::from(POOL_SIDE) * ETHER,
-            amount_b: U256::from(POOL_SIDE) * ETHER,
-            provider: sheaf_app::genesis::DEV_KEYS[0].0,
-        });
+        add_swap_market(&mut genesis, (0..swappers).map(swapper));
         let dir = tempfile::tempdir()?;
         let mut app = SheafApp::open(&dir.path().join("bench.redb"))?;
         app.init_chain(&genesis)?;
