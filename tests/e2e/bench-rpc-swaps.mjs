@@ -4,19 +4,16 @@
 // sender swaps 1 token of A for B `perSender` times. Setup (funding, deploys, approvals) is untimed;
 // the timed part runs from the first send to the last inclusion, and every swap must succeed.
 // Usage: node bench-rpc-swaps.mjs [senders] [perSender] [blockGasLimit]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeAbiParameters, encodeFunctionData, getContractAddress, keccak256, maxUint256, parseAbi, parseEther, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { SHEAF_BIN, DEV_KEYS, freePort, rpc, batch, waitReady, waitNonces } from './node.mjs';
+import { DEV_KEYS, rpc, batch, waitReady, waitNonces, spawnAnvil, spawnSheaf } from './node.mjs';
 
 const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 25);
 const GAS_LIMIT = process.argv[4]; // both chains' block gas limit; default: each one's own (30M)
 const CHAIN_ID = 24239;
-const ANVIL = resolve(import.meta.dirname, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
 const FEES = { maxFeePerGas: 100n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n };
 const ARTIFACTS = resolve(import.meta.dirname, '../../crates/evm-bench/artifacts');
 const bin = (name) => `0x${readFileSync(join(ARTIFACTS, `${name}.bin`), 'utf8').trim()}`;
@@ -119,15 +116,8 @@ async function sheafSetup(url) {
   return { swaps };
 }
 
-const anvil = () => freePort().then((port) => {
-  const child = spawn(ANVIL, ['--block-time', '1', '--chain-id', String(CHAIN_ID), '--port', String(port), '--silent', ...(GAS_LIMIT ? ['--gas-limit', GAS_LIMIT] : [])], { stdio: 'ignore' });
-  return { url: `http://127.0.0.1:${port}`, child, cleanup: () => {} };
-});
-const sheaf = () => freePort().then((port) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sheaf-bench-'));
-  const child = spawn(SHEAF_BIN, ['node', '--dev', '--block-time', '1', '--rpc-port', String(port), '--data-dir', dir, ...(GAS_LIMIT ? ['--block-gas-limit', GAS_LIMIT] : [])], { stdio: 'ignore' });
-  return { url: `http://127.0.0.1:${port}`, child, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-});
+const anvil = () => spawnAnvil(GAS_LIMIT);
+const sheaf = () => spawnSheaf(GAS_LIMIT);
 
 const results = [await run('anvil', anvil, anvilSetup), await run('sheaf', sheaf, sheafSetup)];
 for (const r of results) console.log(`${r.name.padEnd(6)} ${r.swaps} swaps in ${r.seconds.toFixed(2)} s: ${r.perSecond.toFixed(0)} swaps/s`);

@@ -1,19 +1,14 @@
 // Loads anvil (--block-time 1) and a Sheaf dev node (--block-time 1) with the same pre-signed
 // ETH transfers through JSON-RPC, one after the other in one run, and reports transactions per
 // second from the first send to the last inclusion. Usage: node bench-rpc.mjs [senders] [perSender]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { parseEther, keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { SHEAF_BIN, DEV_KEYS, freePort, rpc, batch, waitReady, waitNonces } from './node.mjs';
+import { DEV_KEYS, rpc, batch, waitReady, waitNonces, spawnAnvil, spawnSheaf } from './node.mjs';
 
 const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 50); // Sheaf's mempool queues at most 64 per sender
 const GAS_LIMIT = process.argv[4]; // both chains' block gas limit; default: each one's own (30M)
 const CHAIN_ID = 24239;
-const ANVIL = resolve(import.meta.dirname, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
 const FEES = { maxFeePerGas: 100n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n };
 
 const senders = Array.from({ length: SENDERS }, (_, i) => privateKeyToAccount(keccak256(toHex(`sheaf-rpc-bench-${i}`))));
@@ -62,15 +57,8 @@ async function run(name, start) {
   }
 }
 
-const anvil = () => freePort().then((port) => {
-  const child = spawn(ANVIL, ['--block-time', '1', '--chain-id', String(CHAIN_ID), '--port', String(port), '--silent', ...(GAS_LIMIT ? ['--gas-limit', GAS_LIMIT] : [])], { stdio: 'ignore' });
-  return { url: `http://127.0.0.1:${port}`, child, cleanup: () => {} };
-});
-const sheaf = () => freePort().then((port) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sheaf-bench-'));
-  const child = spawn(SHEAF_BIN, ['node', '--dev', '--block-time', '1', '--rpc-port', String(port), '--data-dir', dir, ...(GAS_LIMIT ? ['--block-gas-limit', GAS_LIMIT] : [])], { stdio: 'ignore' });
-  return { url: `http://127.0.0.1:${port}`, child, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-});
+const anvil = () => spawnAnvil(GAS_LIMIT);
+const sheaf = () => spawnSheaf(GAS_LIMIT);
 
 const results = [await run('anvil', anvil), await run('sheaf', sheaf)];
 for (const r of results) {

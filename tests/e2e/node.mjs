@@ -102,3 +102,22 @@ export async function waitNonces(url, accounts, target) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+export const ANVIL = resolve(import.meta.dirname, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
+
+/** anvil with 1 s blocks and Sheaf's chain id, for the side-by-side RPC benchmarks. */
+export function spawnAnvil(gasLimit) {
+  return freePort().then((port) => {
+    const child = spawn(ANVIL, ['--block-time', '1', '--chain-id', '24239', '--port', String(port), '--silent', ...(gasLimit ? ['--gas-limit', gasLimit] : [])], { stdio: 'ignore' });
+    return { url: `http://127.0.0.1:${port}`, child, cleanup: () => {} };
+  });
+}
+
+/** A Sheaf dev node with 1 s blocks in a fresh data dir, for the side-by-side RPC benchmarks. */
+export function spawnSheaf(gasLimit) {
+  return freePort().then((port) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sheaf-bench-'));
+    const child = spawn(SHEAF_BIN, ['node', '--dev', '--block-time', '1', '--rpc-port', String(port), '--data-dir', dir, ...(gasLimit ? ['--block-gas-limit', gasLimit] : [])], { stdio: 'ignore' });
+    return { url: `http://127.0.0.1:${port}`, child, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  });
+}

@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { useAccount } from 'wagmi'
 import { erc20, masterChef } from './abi.js'
+import { ApproveButton, useApproval } from './approval.jsx'
 import { amount, bps, parseAmount } from './format.js'
 import { useAddresses, useNode, useTx, useView } from './hooks.jsx'
 
@@ -11,10 +12,9 @@ function Farm({ farm, chef }) {
   const value = parseAmount(text)
   const cleared = (receipt) => receipt?.status === 'success' && setText('')
   const { data: wallet } = useView(farm.stakedToken, erc20, 'balanceOf', [address], Boolean(address))
-  const { data: allowance } = useView(farm.stakedToken, erc20, 'allowance', [address, chef], Boolean(address))
+  const approval = useApproval(farm.stakedToken, chef, value)
   const staked = farm.user ? BigInt(farm.user.staked) : 0n
   const pending = farm.user ? BigInt(farm.user.pendingReward) : 0n
-  const needsApproval = value !== undefined && allowance !== undefined && allowance < value
   let depositBlocked
   if (!address) depositBlocked = 'Connect a wallet'
   else if (!value) depositBlocked = 'Enter an amount'
@@ -51,13 +51,8 @@ function Farm({ farm, chef }) {
           <button disabled title={depositBlocked}>
             Stake: {depositBlocked}
           </button>
-        ) : needsApproval ? (
-          <button
-            disabled={busy}
-            onClick={() => send(`Approve ${amount(value)} LP for the farm`, { address: farm.stakedToken, abi: erc20, functionName: 'approve', args: [chef, value] })}
-          >
-            Approve {amount(value)} LP
-          </button>
+        ) : approval.missing ? (
+          <ApproveButton token={farm.stakedToken} spender={chef} needed={value} symbol="LP" purpose="the farm" send={send} busy={busy} />
         ) : (
           <button disabled={busy} onClick={() => send(`Stake ${amount(value)} ${farm.stakedSymbol}`, { address: chef, abi: masterChef, functionName: 'deposit', args: [BigInt(farm.pid), value, address] }).then(cleared)}>
             Stake

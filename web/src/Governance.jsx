@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { encodeFunctionData, isAddress } from 'viem'
 import { useAccount } from 'wagmi'
 import { erc20, governanceActions, governor, govStaking, votes } from './abi.js'
+import { ApproveButton, useApproval } from './approval.jsx'
 import { amount, parseAmount, percent, short } from './format.js'
 import { useAddresses, useBlockNumber, useNode, useTx, useView } from './hooks.jsx'
 
@@ -11,7 +12,7 @@ function Staking({ gov, staking }) {
   const [text, setText] = useState('')
   const value = parseAmount(text)
   const { data: shf } = useView(gov.stakingToken, erc20, 'balanceOf', [address], Boolean(address))
-  const { data: allowance } = useView(gov.stakingToken, erc20, 'allowance', [address, staking], Boolean(address && staking))
+  const approval = useApproval(gov.stakingToken, staking, value)
   const { data: staked } = useView(staking, govStaking, 'stakedOf', [address], Boolean(address))
   const { data: pending } = useView(staking, govStaking, 'pendingGov', [address], Boolean(address))
   const { data: cooldown } = useView(staking, govStaking, 'cooldownOf', [address], Boolean(address))
@@ -50,10 +51,8 @@ function Staking({ gov, staking }) {
           <button disabled title={stakeBlocked}>
             Stake: {stakeBlocked}
           </button>
-        ) : allowance !== undefined && allowance < value ? (
-          <button disabled={busy} onClick={() => send(`Approve ${amount(value)} SHF for staking`, { address: gov.stakingToken, abi: erc20, functionName: 'approve', args: [staking, value] })}>
-            Approve {amount(value)} SHF
-          </button>
+        ) : approval.missing ? (
+          <ApproveButton token={gov.stakingToken} spender={staking} needed={value} symbol="SHF" purpose="staking" send={send} busy={busy} />
         ) : (
           <button disabled={busy} onClick={() => send(`Stake ${amount(value)} SHF`, { address: staking, abi: govStaking, functionName: 'stake', args: [value] }).then((r) => r?.status === 'success' && setText(''))}>
             Stake SHF

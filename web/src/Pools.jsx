@@ -1,45 +1,17 @@
 import { useMemo, useState } from 'react'
-import { maxUint256 } from 'viem'
 import { useAccount, useBalance, usePublicClient } from 'wagmi'
 import { keepPreviousData, useQuery } from '@tanstack/react-query'
 import { erc20, pair, router } from './abi.js'
 import { Chart } from './Chart.jsx'
 import { amount, bps, parseAmount, percent } from './format.js'
-import { useBlockNumber, useTx, useView } from './hooks.jsx'
+import { ApproveButton, ETH, useApproval } from './approval.jsx'
+import { useTx, useView } from './hooks.jsx'
 import { useMarket } from './market.js'
-
-const ETH = 'ETH'
 
 /** Seconds from the latest block, so a deadline means the same to the page and the chain. */
 async function deadline(client, minutes) {
   const block = await client.getBlock()
   return block.timestamp + BigInt(Math.round(minutes * 60))
-}
-
-/** The approval a spend needs: exact by default, as the issue asks, or unlimited if chosen. */
-function useApproval(token, spender, needed) {
-  const { address } = useAccount()
-  const { data: allowance } = useView(token, erc20, 'allowance', [address, spender], Boolean(address && token && token !== ETH))
-  const missing = token && token !== ETH && needed !== undefined && allowance !== undefined && allowance < needed
-  return { allowance, missing }
-}
-
-function ApproveButton({ token, spender, needed, symbol, unlimited, send, busy }) {
-  return (
-    <button
-      disabled={busy}
-      onClick={() =>
-        send(`Approve ${unlimited ? 'unlimited' : amount(needed)} ${symbol}`, {
-          address: token,
-          abi: erc20,
-          functionName: 'approve',
-          args: [spender, unlimited ? maxUint256 : needed],
-        })
-      }
-    >
-      Approve {unlimited ? 'unlimited' : amount(needed)} {symbol}
-    </button>
-  )
 }
 
 function Settings({ settings, setSettings }) {
@@ -202,9 +174,13 @@ function Liquidity({ market, pool, settings }) {
   const amount1 = amount0 !== undefined && r0 > 0n ? (amount0 * r1) / r0 + 1n : undefined
   const minted = amount0 !== undefined && r0 > 0n ? (amount0 * supply) / r0 : undefined
   const sym = (i) => (i === ethSide ? 'ETH' : i === 0 ? pool.symbol0 : pool.symbol1)
+  /** What the user pays in for side `i`: ETH for the WETH side (the router wraps it). */
+  const paid = (i) => (i === ethSide ? ETH : i === 0 ? pool.token0 : pool.token1)
+  /** Side amounts as the router's *ETH functions take them: [the other token, its amount, ETH]. */
+  const withEth = (a0, a1) => (ethSide === 0 ? [pool.token1, a1, a0] : [pool.token0, a0, a1])
   const { data: lp } = useView(pool.address, erc20, 'balanceOf', [address], Boolean(address))
-  const approve0 = useApproval(ethSide === 0 ? ETH : pool.token0, routerAddress, amount0)
-  const approve1 = useApproval(ethSide === 1 ? ETH : pool.token1, routerAddress, amount1)
+  const approve0 = useApproval(paid(0), routerAddress, amount0)
+  const approve1 = useApproval(paid(1), routerAddress, amount1)
   const removing = lp === undefined ? undefined : (lp * BigInt(removePercent)) / 100n
   const approveLp = useApproval(pool.address, routerAddress, removing)
   const min = (x) => (x * BigInt(10000 - settings.slippageBps)) / 10000n
@@ -213,7 +189,7 @@ function Liquidity({ market, pool, settings }) {
     const when = await deadline(client, settings.minutes)
     const label = `Add ${amount(amount0)} ${sym(0)} + ${amount(amount1)} ${sym(1)}`
     if (ethSide !== undefined) {
-      const [token, tokenAmount, ethAmount] = ethSide === 0 ? [pool.token1, amount1, amount0] : [pool.token0, amount0, amount1]
+      const [token, tokenAmount, ethAmount] = withEth(amount0, amount1)
       return send(label, {
         address: routerAddress,
         abi: router,
@@ -235,7 +211,7 @@ function Liquidity({ market, pool, settings }) {
     const out1 = (removing * r1) / supply
     const label = `Remove ${removePercent}% of your ${pool.symbol0}/${pool.symbol1} liquidity`
     if (ethSide !== undefined) {
-      const [token, tokenOut, ethOut] = ethSide === 0 ? [pool.token1, out1, out0] : [pool.token0, out0, out1]
+      const [token, tokenOut, ethOut] = withEth(out0, out1)
       return send(label, {
         address: routerAddress,
         abi: router,
@@ -251,8 +227,8 @@ function Liquidity({ market, pool, settings }) {
     })
   }
   const approvals = [
-    [approve0, ethSide === 0 ? ETH : pool.token0, amount0, sym(0)],
-    [approve1, ethSide === 1 ? ETH : pool.token1, amount1, sym(1)],
+    [approve0, paid(0), amount0, sym(0)],
+    [approve1, paid(1), amount1, sym(1)],
   ].find(([a]) => a.missing)
   return (
     <section className="card" id="liquidity">
@@ -307,12 +283,15 @@ function Liquidity({ market, pool, settings }) {
 /** Reserves and price over the pool's recent Sync events. */
 function History({ pool }) {
   const client = usePublicClient()
-  const latest = useBlockNumber()
-  const from = latest === undefined ? undefined : latest > 2000n ? latest - 2000n : 0n
+  // A new Sync is exactly a change of reserves, so the logs are fetched again only then, not
+  // every block (each fetch scans 2,000 blocks on the node).
   const { data: syncs = [] } = useQuery({
-    queryKey: ['syncs', pool.address, String(latest)],
-    queryFn: () => client.getContractEvents({ address: pool.address, abi: pair, eventName: 'Sync', fromBlock: from, toBlock: latest }),
-    enabled: latest !== undefined,
+    queryKey: ['syncs', pool.address, pool.reserve0, pool.reserve1],
+    queryFn: async () => {
+      const latest = await client.getBlockNumber()
+      const fromBlock = latest > 2000n ? latest - 2000n : 0n
+      return client.getContractEvents({ address: pool.address, abi: pair, eventName: 'Sync', fromBlock, toBlock: latest })
+    },
     placeholderData: keepPreviousData,
   })
   const points = syncs.map((s) => [Number(s.blockNumber), Number(s.args.reserve0) / Number(s.args.reserve1)])

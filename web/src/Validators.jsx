@@ -120,7 +120,9 @@ function Income({ v, view }) {
 
 /** Withdrawals paid to this validator's address in the last 1,000 blocks: where the ETH went. */
 function Withdrawals({ v }) {
-  const { data: events = [] } = useNode('sheaf_systemEvents', [])
+  // Each call scans the last 1,000 blocks on the node; withdrawals are paid at most once a
+  // block per validator, so a slower refresh loses nothing a person would notice.
+  const { data: events = [] } = useNode('sheaf_systemEvents', [], { refetchInterval: 10_000 })
   const paid = events.flatMap((e) => {
     try {
       const log = decodeEventLog({ abi: depositContract, topics: e.topics, data: e.data })

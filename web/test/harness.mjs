@@ -4,37 +4,16 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { createServer } from 'node:net'
 import { chromium } from 'playwright-core'
 import { createPublicClient, createWalletClient, defineChain, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+// The dev keys, the binary and free ports, as the end-to-end tests find them.
+import { DEV_KEYS, SHEAF_BIN, freePort } from '../../tests/e2e/node.mjs'
 
-export const SHEAF_BIN = process.env.SHEAF_BIN ?? resolve(import.meta.dirname, '../../target/release/sheaf')
+export { DEV_KEYS, SHEAF_BIN }
+
 export const WEB_DIR = resolve(import.meta.dirname, '../dist')
 export const SHOTS = resolve(import.meta.dirname, '../../docs/screenshots')
-
-// Hardhat/Anvil dev keys ("test test … junk"); public, dev chain only.
-export const DEV_KEYS = [
-  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
-  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
-  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
-  '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
-  '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a',
-  '0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba',
-  '0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e',
-  '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356',
-]
-
-async function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => ok(port))
-    })
-    server.on('error', fail)
-  })
-}
 
 export async function rpc(url, method, params = []) {
   const response = await fetch(url, {
