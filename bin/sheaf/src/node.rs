@@ -98,18 +98,24 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
-    let rpc_config = |args: &NodeArgs| RpcConfig {
+    // The dev accounts are offered in the page only on the dev genesis.
+    let rpc_config = |args: &NodeArgs, dev_accounts: bool| RpcConfig {
         addr: SocketAddr::new(args.rpc_addr, args.rpc_port),
         cors: if args.rpc_cors.iter().any(|o| o == "none") {
             None
         } else {
             Some(args.rpc_cors.clone())
         },
-        web: Some(web_config(args, false)),
+        web: Some(web_config(args, dev_accounts)),
         ..Default::default()
     };
     if let Some(home) = &args.home {
-        return crate::comet::run(home, args.abci_port, &args.comet_rpc, rpc_config(&args));
+        return crate::comet::run(
+            home,
+            args.abci_port,
+            &args.comet_rpc,
+            rpc_config(&args, false),
+        );
     }
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     if args.reset && data_dir.exists() {
@@ -157,16 +163,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let driver = DevDriver::start(app, config)?;
-    let rpc = RpcConfig {
-        addr: SocketAddr::new(args.rpc_addr, args.rpc_port),
-        cors: if args.rpc_cors.iter().any(|o| o == "none") {
-            None
-        } else {
-            Some(args.rpc_cors.clone())
-        },
-        web: Some(web_config(&args, args.genesis.is_none())),
-        ..Default::default()
-    };
+    let rpc = rpc_config(&args, args.genesis.is_none());
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
