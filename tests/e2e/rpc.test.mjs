@@ -135,6 +135,41 @@ test('too-long batch', async () => {
   assert.equal((await ok.json()).length, 1000);
 });
 
+test('batch answers come in request order; one sender\'s nonces in one batch all land', async () => {
+  const funder = privateKeyToAccount(DEV_KEYS[0]);
+  const fresh = privateKeyToAccount(generatePrivateKey());
+  const funding = await rpc(node.url, 'eth_sendRawTransaction', [await transfer({ to: fresh.address, nonce: Number((await rpc(node.url, 'eth_getTransactionCount', [funder.address, 'pending'])).result) }, funder)]);
+  assert.ok(funding.result, JSON.stringify(funding));
+  for (let i = 0; BigInt((await rpc(node.url, 'eth_getBalance', [fresh.address, 'latest'])).result) === 0n; i++) {
+    assert.ok(i < 100, 'funding was not mined');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  // The server runs a batch's calls concurrently; answers must still follow the request.
+  const sends = await Promise.all(Array.from({ length: 30 }, (_, nonce) => transfer({ nonce, value: 1000n }, fresh)));
+  const body = [
+    { jsonrpc: '2.0', id: 'first', method: 'eth_chainId', params: [] },
+    { jsonrpc: '2.0', method: 'eth_chainId', params: [] }, // a notification: no answer
+    { jsonrpc: '2.0', id: 2, method: 'eth_mineTheMoon', params: [] },
+    { id: 3, nonsense: true },
+    ...sends.map((raw, i) => ({ jsonrpc: '2.0', id: 100 + i, method: 'eth_sendRawTransaction', params: [raw] })),
+    { jsonrpc: '2.0', id: 'last', method: 'net_version', params: [] },
+  ];
+  const response = await fetch(node.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const answers = await response.json();
+  assert.deepEqual(answers.map((a) => a.id), ['first', 2, 3, ...sends.map((_, i) => 100 + i), 'last']);
+  assert.equal(answers[0].result, '0x5eaf');
+  assert.equal(answers[1].error.code, -32601);
+  assert.equal(answers[2].error.code, -32600);
+  sends.forEach((raw, i) => assert.equal(answers[3 + i].result, keccak256(raw), `send ${i}: ${JSON.stringify(answers[3 + i])}`));
+  assert.equal(answers.at(-1).result, '24239');
+
+  for (let i = 0; Number((await rpc(node.url, 'eth_getTransactionCount', [fresh.address, 'latest'])).result) < 30; i++) {
+    assert.ok(i < 200, 'the batch\'s transfers were not all mined');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+});
+
 test('invalid JSON', async () => {
   const response = await fetch(node.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0",' });
   assert.equal((await response.json()).error.code, -32700);

@@ -24,6 +24,9 @@ use tokio::sync::broadcast;
 pub struct DevConfig {
     /// Zero means: mine as soon as a transaction arrives.
     pub block_time: Duration,
+    /// A backstop only: the block gas limit is what bounds a block. It is set above what the gas
+    /// limit admits at any sensible setting (50,000 transfers need 1.05 G gas) so that raising the
+    /// gas limit is enough to raise a block's capacity.
     pub max_txs_per_block: usize,
 }
 
@@ -31,7 +34,7 @@ impl Default for DevConfig {
     fn default() -> Self {
         Self {
             block_time: Duration::from_secs(1),
-            max_txs_per_block: 10_000,
+            max_txs_per_block: 50_000,
         }
     }
 }

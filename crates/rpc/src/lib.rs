@@ -1,6 +1,7 @@
 //! Sheaf's Ethereum JSON-RPC server: HTTP and WebSocket on one port (jsonrpsee), with geth's
 //! limits on request size, batch length and response size, and CORS for browser dapps.
 
+mod batch;
 mod convert;
 pub mod error;
 pub mod eth;
@@ -349,9 +350,12 @@ pub async fn serve(
     let middleware = tower::ServiceBuilder::new()
         .option_layer(cors)
         .option_layer(config.web.clone().map(web::WebLayer::new));
+    let rpc_middleware = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+        .layer(batch::ConcurrentBatchLayer::new(config.max_response_bytes));
     let server = Server::builder()
         .set_config(server_config)
         .set_http_middleware(middleware)
+        .set_rpc_middleware(rpc_middleware)
         .build(config.addr)
         .await?;
     let addr = server.local_addr()?;
