@@ -3,12 +3,12 @@
 // compiled by npm's solc), both with --block-time 1 and the same pre-signed load shape: each
 // sender swaps 1 token of A for B `perSender` times. Setup (funding, deploys, approvals) is untimed;
 // the timed part runs from the first send to the last inclusion, and every swap must succeed.
-// Usage: node bench-rpc-swaps.mjs [senders] [perSender] [blockGasLimit]
+// Usage: [IN_FLIGHT=n] node bench-rpc-swaps.mjs [senders] [perSender] [blockGasLimit]
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeAbiParameters, encodeFunctionData, getContractAddress, keccak256, maxUint256, parseAbi, parseEther, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { DEV_KEYS, rpc, batch, waitReady, waitNonces, spawnAnvil, spawnSheaf } from './node.mjs';
+import { DEV_KEYS, rpc, batch, waitReady, waitNonces, sendAll, spawnAnvil, spawnSheaf } from './node.mjs';
 
 const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 25);
@@ -31,19 +31,11 @@ const nonces = (url) => Promise.all(funders.map(async (f) => Number((await rpc(u
 async function fromFunders(url, name, make) {
   const start = await nonces(url);
   const raws = await Promise.all(senders.map((s, i) => make(funders[i % 10], start[i % 10] + Math.floor(i / 10), s)));
-  await send(url, name, raws);
+  await sendAll(url, name, raws, 1);
   for (const [j, f] of funders.entries()) await waitNonces(url, [f], start[j] + senders.filter((_, i) => i % 10 === j).length);
 }
 const sign = (account, nonce, to, data, gas, value = 0n) =>
   account.signTransaction({ type: 'eip1559', chainId: CHAIN_ID, nonce, to, data, value, gas, ...FEES });
-
-async function send(url, name, raws) {
-  for (let i = 0; i < raws.length; i += 200) {
-    const answers = await batch(url, raws.slice(i, i + 200).map((raw) => ['eth_sendRawTransaction', [raw]]));
-    const failed = answers.find((a) => a.error);
-    if (failed) throw new Error(`${name} refused a transaction: ${failed.error.message}`);
-  }
-}
 
 async function receiptsSucceeded(url, hashes) {
   for (let i = 0; i < hashes.length; i += 200) {
@@ -63,7 +55,7 @@ async function run(name, start, setup) {
     const raws = await Promise.all(swaps);
     const hashes = raws.map((raw) => keccak256(raw));
     const started = performance.now();
-    await send(url, name, raws);
+    await sendAll(url, name, raws);
     await waitNonces(url, senders, 1 + PER_SENDER);
     const seconds = (performance.now() - started) / 1000;
     await receiptsSucceeded(url, hashes);
@@ -89,9 +81,9 @@ async function anvilSetup(url) {
   const mint = (token, to, amount) => sign(dev, n++, token, encodeFunctionData({ abi: erc20, functionName: 'mint', args: [to, amount] }), 100_000n);
   const seeding = [mint(a, pair, parseEther('5000000')), mint(b, pair, parseEther('5000000')), ...senders.map((s) => mint(a, s.address, parseEther('1000')))];
   seeding.push(sign(dev, n++, pair, encodeFunctionData({ abi: pairAbi, functionName: 'sync' }), 100_000n));
-  await send(url, 'anvil', await Promise.all([...deploys, ...seeding]));
+  await sendAll(url, 'anvil', await Promise.all([...deploys, ...seeding]), 1);
   await waitNonces(url, [dev], n);
-  await send(url, 'anvil', await Promise.all(senders.map((s) => sign(s, 0, a, encodeFunctionData({ abi: erc20, functionName: 'approve', args: [pair, maxUint256] }), 60_000n))));
+  await sendAll(url, 'anvil', await Promise.all(senders.map((s) => sign(s, 0, a, encodeFunctionData({ abi: erc20, functionName: 'approve', args: [pair, maxUint256] }), 60_000n))), 1);
   await waitNonces(url, senders, 1);
   const data = (s) => encodeFunctionData({ abi: pairAbi, functionName: 'swapExactTokensForTokens', args: [parseEther('1'), 0n, a, s.address, maxUint256] });
   const gas = (BigInt((await rpc(url, 'eth_estimateGas', [{ from: senders[0].address, to: pair, data: data(senders[0]) }])).result) * 12n) / 10n;
@@ -106,7 +98,7 @@ async function sheafSetup(url) {
   const addresses = (await rpc(url, 'sheaf_systemAddresses')).result;
   const [dai, weth, router] = [addresses.DAI, addresses.WETH, addresses.uniswapV2Router02];
   await fromFunders(url, 'sheaf', (f, nonce, s) => sign(f, nonce, dai, encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [s.address, parseEther('1000')] }), 100_000n));
-  await send(url, 'sheaf', await Promise.all(senders.map((s) => sign(s, 0, dai, encodeFunctionData({ abi: erc20, functionName: 'approve', args: [router, maxUint256] }), 100_000n))));
+  await sendAll(url, 'sheaf', await Promise.all(senders.map((s) => sign(s, 0, dai, encodeFunctionData({ abi: erc20, functionName: 'approve', args: [router, maxUint256] }), 100_000n))), 1);
   await waitNonces(url, senders, 1);
   const data = (s) => encodeFunctionData({ abi: routerAbi, functionName: 'swapExactTokensForTokens', args: [parseEther('1'), 0n, [dai, weth], s.address, maxUint256] });
   const gas = (BigInt((await rpc(url, 'eth_estimateGas', [{ from: senders[0].address, to: router, data: data(senders[0]) }])).result) * 12n) / 10n;

@@ -1,14 +1,13 @@
 // Loads anvil (--block-time 1) and a Sheaf dev node (--block-time 1) with the same pre-signed
 // ETH transfers through JSON-RPC, one after the other in one run, and reports transactions per
-// second from the first send to the last inclusion. Usage: node bench-rpc.mjs [senders] [perSender]
+// second from the first send to the last inclusion. Usage: [IN_FLIGHT=n] node bench-rpc.mjs [senders] [perSender] [blockGasLimit]
 import { parseEther, keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { DEV_KEYS, rpc, batch, waitReady, waitNonces, spawnAnvil, spawnSheaf } from './node.mjs';
+import { DEV_KEYS, batch, waitReady, waitNonces, sendAll, spawnAnvil, spawnSheaf } from './node.mjs';
 
 const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 50); // Sheaf's mempool queues at most 64 per sender
 const GAS_LIMIT = process.argv[4]; // both chains' block gas limit; default: each one's own (30M)
-const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 1);
 const CHAIN_ID = 24239;
 const FEES = { maxFeePerGas: 100n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n };
 
@@ -41,15 +40,7 @@ async function run(name, start) {
     }
     await waitNonces(url, funders, Math.ceil(SENDERS / 10));
     const started = performance.now();
-    // IN_FLIGHT connections each send batches of 200 in turn.
-    let next = 0;
-    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-      for (let i = (next++) * 200; i < raws.length; i = (next++) * 200) {
-        const answers = await batch(url, raws.slice(i, i + 200).map((raw) => ['eth_sendRawTransaction', [raw]]));
-        const failed = answers.find((a) => a.error);
-        if (failed) throw new Error(`${name} refused a transfer: ${failed.error.message}`);
-      }
-    }));
+    await sendAll(url, name, raws);
     const sent = performance.now();
     await waitNonces(url, senders, PER_SENDER);
     const done = performance.now();

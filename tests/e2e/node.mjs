@@ -90,6 +90,21 @@ export async function batch(url, calls) {
   return response.json();
 }
 
+/**
+ * Sends pre-signed transactions as batches of 200 `eth_sendRawTransaction` over `inFlight`
+ * concurrent connections (default: env IN_FLIGHT, else 1); throws on the first refusal.
+ */
+export async function sendAll(url, name, raws, inFlight = Number(process.env.IN_FLIGHT ?? 1)) {
+  let next = 0;
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    for (let i = (next++) * 200; i < raws.length; i = (next++) * 200) {
+      const answers = await batch(url, raws.slice(i, i + 200).map((raw) => ['eth_sendRawTransaction', [raw]]));
+      const failed = answers.find((a) => a.error);
+      if (failed) throw new Error(`${name} refused a transaction: ${failed.error.message}`);
+    }
+  }));
+}
+
 export async function nonceOf(url, address) {
   return Number((await rpc(url, 'eth_getTransactionCount', [address, 'latest'])).result);
 }

@@ -53,6 +53,13 @@ impl StoredReceipt {
     }
 }
 
+/// A committed block's header and hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredHeader {
+    pub hash: B256,
+    pub header: Header,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredBlock {
     pub hash: B256,
@@ -124,10 +131,18 @@ impl StoredBlock {
     /// The writes that make this block findable by number, by hash, and its txs by hash.
     pub fn aux_writes(&self) -> Result<Vec<AuxWrite>, serde_json::Error> {
         let number = self.number();
+        let header = StoredHeader {
+            hash: self.hash,
+            header: self.header.clone(),
+        };
         let mut writes = vec![
             AuxWrite {
                 key: key_block(number),
                 value: serde_json::to_vec(self)?,
+            },
+            AuxWrite {
+                key: key_header(number),
+                value: serde_json::to_vec(&header)?,
             },
             AuxWrite {
                 key: key_block_hash(&self.hash),
@@ -148,6 +163,12 @@ impl StoredBlock {
 
 fn key_block(number: u64) -> Vec<u8> {
     [b"blk/".as_slice(), &number.to_be_bytes()].concat()
+}
+
+/// The header alone, so that what needs only the parent's hash and time (every block) or a new
+/// head (every `newHeads` subscriber) does not decode thousands of transactions and receipts.
+fn key_header(number: u64) -> Vec<u8> {
+    [b"hdr/".as_slice(), &number.to_be_bytes()].concat()
 }
 
 fn key_block_hash(hash: &B256) -> Vec<u8> {
@@ -195,6 +216,20 @@ impl ChainReader {
         }
     }
 
+    /// A block's header and hash without its body.
+    pub fn header(&self, number: u64) -> Result<Option<StoredHeader>, ChainError> {
+        match self.storage.aux_get(&key_header(number))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| ChainError::Corrupt(format!("header {number}: {e}"))),
+            // Data directories written before headers were stored apart.
+            None => Ok(self.block(number)?.map(|b| StoredHeader {
+                hash: b.hash,
+                header: b.header,
+            })),
+        }
+    }
+
     pub fn block_number_by_hash(&self, hash: &B256) -> Result<Option<u64>, ChainError> {
         Ok(self
             .storage
@@ -209,5 +244,50 @@ impl ChainReader {
             let index = u32::from_be_bytes(bytes.get(8..12)?.try_into().ok()?);
             Some((number, index as usize))
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sheaf_state::Changes;
+
+    fn commit_block(storage: &Storage, block: &StoredBlock, keep_header: bool) {
+        let version = block.number();
+        let changes = Changes::from([(b"h".to_vec(), Some(version.to_be_bytes().to_vec()))]);
+        let prepared = storage.prepare(version, &changes).expect("prepare");
+        let mut aux = block.aux_writes().expect("encode");
+        if !keep_header {
+            aux.retain(|w| !w.key.starts_with(b"hdr/"));
+        }
+        storage.commit(prepared, aux).expect("commit");
+    }
+
+    #[test]
+    fn header_is_read_alone_and_from_blocks_stored_before_headers_were() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::open(&dir.path().join("db")).expect("open");
+        let chain = ChainReader::new(storage.clone());
+        let block = |number: u64| {
+            let header = Header {
+                number,
+                timestamp: 1_700_000_000 + number,
+                ..Default::default()
+            };
+            StoredBlock::seal(header, vec![], vec![], vec![])
+        };
+        let (with_header, without_header) = (block(0), block(1));
+        commit_block(&storage, &with_header, true);
+        commit_block(&storage, &without_header, false);
+
+        for stored in [&with_header, &without_header] {
+            let header = chain
+                .header(stored.number())
+                .expect("read")
+                .expect("present");
+            assert_eq!(header.hash, stored.hash);
+            assert_eq!(header.header, stored.header);
+        }
+        assert_eq!(chain.header(2).expect("read"), None);
     }
 }

@@ -33,7 +33,7 @@ use sheaf_state::{
 };
 use sheaf_tx::{SignedTx, TxError};
 
-pub use chain::{ChainReader, StoredBlock, StoredReceipt, StoredTx};
+pub use chain::{ChainReader, StoredBlock, StoredHeader, StoredReceipt, StoredTx};
 pub use execute::InvalidTx;
 pub use genesis::{ChainParams, Genesis, GenesisValidator};
 /// CometBFT's chain id for a Sheaf chain: what validators sign votes for.
@@ -670,7 +670,7 @@ impl Application for SheafApp {
         let parent = self
             .shared
             .chain
-            .block(last_height)?
+            .header(last_height)?
             .ok_or(AppError::NotInitialised)?;
         let snapshot = self.shared.storage.snapshot(last_height)?;
         let mut block = Delta::new(&snapshot);

@@ -324,20 +324,18 @@ fn update_tree<R: TreeReader>(
         return Ok((root.0, batch.node_batch));
     }
 
+    let deletions_applied = !deletions.is_empty();
     let mut nodes = NodeBatch::default();
-    let after_deletions = if deletions.is_empty() {
-        None
-    } else {
+    if deletions_applied {
         let (_, batch) = Sha256Jmt::new(reader)
             .put_value_set(deletions, version)
             .map_err(tree_err)?;
         nodes = batch.node_batch;
-        Some(&nodes)
-    };
+    }
     let base = PendingVersion {
         reader,
         version,
-        pending: after_deletions,
+        pending: deletions_applied.then_some(&nodes),
     };
     let (roots, batch) = Sha256Jmt::new(&base)
         .batch_put_value_sets(vec![writes], None, version)
@@ -346,10 +344,13 @@ fn update_tree<R: TreeReader>(
         .first()
         .ok_or_else(|| StorageError::Tree("batch update returned no root".into()))?
         .0;
-    // Nodes the batch rebuilt replace the deletion pass's nodes at the same keys.
-    let mut merged = nodes.clone();
-    merged.merge(batch.node_batch);
-    Ok((root, merged))
+    if deletions_applied {
+        // Nodes the batch rebuilt replace the deletion pass's nodes at the same keys.
+        nodes.merge(batch.node_batch);
+        Ok((root, nodes))
+    } else {
+        Ok((root, batch.node_batch))
+    }
 }
 
 /// The tree as of `version - 1` with an uncommitted update at `version` laid over it, presented
