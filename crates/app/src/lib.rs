@@ -208,6 +208,17 @@ pub struct Shared {
     chain: ChainReader,
     /// Senders recovered at admission, keyed by tx hash, so a block does not recover them again.
     recovered: Mutex<HashMap<B256, Address>>,
+    /// What admission checks against that changes only once a block: read once per height
+    /// rather than once per transaction.
+    admission: Mutex<Option<AdmissionView>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct AdmissionView {
+    height: u64,
+    chain_id: u64,
+    params: ChainParams,
+    base_fee: u64,
 }
 
 /// Above this many cached senders the cache is cleared: a cap on memory, not a correctness rule.
@@ -239,10 +250,13 @@ impl Shared {
         let snapshot = self
             .latest_snapshot()
             .map_err(|_| TxError::Rlp("chain not started".into()))?;
-        let chain_id = snapshot.get_u64(&state_key::chain_id());
+        let AdmissionView {
+            chain_id,
+            params,
+            base_fee,
+            ..
+        } = self.admission_view(&snapshot);
         let tx = self.decode(raw, chain_id)?;
-        let params = read_params(&snapshot);
-        let base_fee = snapshot.get_u64(&state_key::base_fee());
         let expected = snapshot.nonce(&tx.sender);
         if tx.nonce() < expected {
             return Err(InvalidTx::NonceTooLow {
@@ -258,6 +272,23 @@ impl Shared {
         }
         cache.insert(tx.hash, tx.sender);
         Ok(tx)
+    }
+
+    fn admission_view(&self, snapshot: &sheaf_state::Snapshot) -> AdmissionView {
+        let height = snapshot.version();
+        if let Some(view) = *self.admission.lock()
+            && view.height == height
+        {
+            return view;
+        }
+        let view = AdmissionView {
+            height,
+            chain_id: snapshot.get_u64(&state_key::chain_id()),
+            params: read_params(snapshot),
+            base_fee: snapshot.get_u64(&state_key::base_fee()),
+        };
+        *self.admission.lock() = Some(view);
+        view
     }
 
     fn decode(&self, raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
@@ -302,6 +333,7 @@ impl SheafApp {
             storage,
             chain,
             recovered: Mutex::new(HashMap::new()),
+            admission: Mutex::new(None),
         });
         Ok(Self {
             shared,

@@ -55,20 +55,33 @@ fn check_path(path: &[Address]) -> Result<(), Revert> {
     Ok(())
 }
 
+/// Amounts along a path and the pool of each hop, found together so that a swap derives and
+/// reads each pool once for pricing (the pair itself reads it again to swap).
+struct Route {
+    amounts: Vec<U256>,
+    pairs: Vec<Address>,
+}
+
 /// Amounts along `path` for an exact input (`UniswapV2Library.getAmountsOut`).
 pub fn amounts_out<S: AmmRead>(
     state: &S,
     amount_in: U256,
     path: &[Address],
 ) -> Result<Vec<U256>, Revert> {
+    route_out(state, amount_in, path).map(|route| route.amounts)
+}
+
+fn route_out<S: AmmRead>(state: &S, amount_in: U256, path: &[Address]) -> Result<Route, Revert> {
     check_path(path)?;
     let mut amounts = vec![amount_in];
+    let mut pairs = Vec::with_capacity(path.len() - 1);
     for hop in path.windows(2) {
-        let (_, reserve_in, reserve_out) = reserves(state, hop[0], hop[1])?;
+        let (pair, reserve_in, reserve_out) = reserves(state, hop[0], hop[1])?;
         let last = *amounts.last().unwrap_or(&amount_in);
         amounts.push(math::get_amount_out(last, reserve_in, reserve_out).map_err(lib_err)?);
+        pairs.push(pair);
     }
-    Ok(amounts)
+    Ok(Route { amounts, pairs })
 }
 
 /// Amounts along `path` for an exact output (`UniswapV2Library.getAmountsIn`).
@@ -77,24 +90,31 @@ pub fn amounts_in<S: AmmRead>(
     amount_out: U256,
     path: &[Address],
 ) -> Result<Vec<U256>, Revert> {
+    route_in(state, amount_out, path).map(|route| route.amounts)
+}
+
+fn route_in<S: AmmRead>(state: &S, amount_out: U256, path: &[Address]) -> Result<Route, Revert> {
     check_path(path)?;
     let mut amounts = vec![amount_out];
+    let mut pairs = Vec::with_capacity(path.len() - 1);
     for hop in path.windows(2).rev() {
-        let (_, reserve_in, reserve_out) = reserves(state, hop[0], hop[1])?;
+        let (pair, reserve_in, reserve_out) = reserves(state, hop[0], hop[1])?;
         amounts.push(
             math::get_amount_in(amounts[amounts.len() - 1], reserve_in, reserve_out)
                 .map_err(lib_err)?,
         );
+        pairs.push(pair);
     }
     amounts.reverse();
-    Ok(amounts)
+    pairs.reverse();
+    Ok(Route { amounts, pairs })
 }
 
 /// Swaps through every pool of `path`, each sending its output straight to the next pool.
 fn swap_along<S: StateWrite>(
     state: &mut S,
     env: &CallEnv,
-    amounts: &[U256],
+    route: &Route,
     path: &[Address],
     to: Address,
     logs: &mut Vec<Log>,
@@ -102,22 +122,18 @@ fn swap_along<S: StateWrite>(
     for (i, hop) in path.windows(2).enumerate() {
         let (input, output) = (hop[0], hop[1]);
         let (token0, _) = sort_tokens(input, output)?;
-        let amount_out = amounts[i + 1];
+        let amount_out = route.amounts[i + 1];
         let (out0, out1) = if input == token0 {
             (U256::ZERO, amount_out)
         } else {
             (amount_out, U256::ZERO)
         };
-        let next = match path.get(i + 2) {
-            Some(after) => reserves(state, output, *after)?.0,
-            None => to,
-        };
-        let (pair, _, _) = reserves(state, input, output)?;
+        let next = route.pairs.get(i + 1).copied().unwrap_or(to);
         swap(
             state,
             &env.block,
             &UNISWAP_V2_ROUTER,
-            &pair,
+            &route.pairs[i],
             out0,
             out1,
             &next,
@@ -246,37 +262,43 @@ fn ends_with_weth(path: &[Address]) -> Result<(), Revert> {
     Ok(())
 }
 
-/// Pays `amounts[0]` into the first pool, swaps along `path`, and delivers the output.
+/// Pays the route's first amount into its first pool, swaps along `path`, and delivers the output.
 fn settle<S: StateWrite>(
     state: &mut S,
     env: &CallEnv,
-    amounts: &[U256],
+    route: &Route,
     path: &[Address],
     pay: Pay,
     receive: Receive,
     logs: &mut Vec<Log>,
 ) -> Result<(), Revert> {
     let router = UNISWAP_V2_ROUTER;
-    let (first_pair, _, _) = reserves(state, path[0], path[1])?;
+    let first_pair = route.pairs[0];
     match pay {
         Pay::Tokens => state.transfer_from(
             &path[0],
             &env.caller,
             &router,
             &first_pair,
-            amounts[0],
+            route.amounts[0],
             logs,
         )?,
         Pay::Eth => {
-            weth::wrap(state, &router, &router, amounts[0], logs)?;
-            state.transfer_token(&WETH, &router, &first_pair, amounts[0], logs)?;
+            weth::wrap(state, &router, &router, route.amounts[0], logs)?;
+            state.transfer_token(&WETH, &router, &first_pair, route.amounts[0], logs)?;
         }
     }
     match receive {
-        Receive::Tokens(to) => swap_along(state, env, amounts, path, to, logs),
+        Receive::Tokens(to) => swap_along(state, env, route, path, to, logs),
         Receive::Eth(to) => {
-            swap_along(state, env, amounts, path, router, logs)?;
-            weth::unwrap(state, &router, &to, amounts[amounts.len() - 1], logs)
+            swap_along(state, env, route, path, router, logs)?;
+            weth::unwrap(
+                state,
+                &router,
+                &to,
+                route.amounts[route.amounts.len() - 1],
+                logs,
+            )
         }
     }
 }
@@ -406,98 +428,98 @@ pub fn call<S: StateWrite>(
 
         C::swapExactTokensForTokens(c) => {
             ensure(env, c.deadline)?;
-            let amounts = amounts_out(state, c.amountIn, &c.path)?;
-            min_out(&amounts, c.amountOutMin)?;
+            let route = route_out(state, c.amountIn, &c.path)?;
+            min_out(&route.amounts, c.amountOutMin)?;
             settle(
                 state,
                 env,
-                &amounts,
+                &route,
                 &c.path,
                 Pay::Tokens,
                 Receive::Tokens(c.to),
                 logs,
             )?;
-            encode_amounts(amounts)
+            encode_amounts(route.amounts)
         }
         C::swapTokensForExactTokens(c) => {
             ensure(env, c.deadline)?;
-            let amounts = amounts_in(state, c.amountOut, &c.path)?;
-            max_in(&amounts, c.amountInMax)?;
+            let route = route_in(state, c.amountOut, &c.path)?;
+            max_in(&route.amounts, c.amountInMax)?;
             settle(
                 state,
                 env,
-                &amounts,
+                &route,
                 &c.path,
                 Pay::Tokens,
                 Receive::Tokens(c.to),
                 logs,
             )?;
-            encode_amounts(amounts)
+            encode_amounts(route.amounts)
         }
         C::swapExactETHForTokens(c) => {
             ensure(env, c.deadline)?;
             starts_with_weth(&c.path)?;
-            let amounts = amounts_out(state, env.value, &c.path)?;
-            min_out(&amounts, c.amountOutMin)?;
+            let route = route_out(state, env.value, &c.path)?;
+            min_out(&route.amounts, c.amountOutMin)?;
             settle(
                 state,
                 env,
-                &amounts,
+                &route,
                 &c.path,
                 Pay::Eth,
                 Receive::Tokens(c.to),
                 logs,
             )?;
-            encode_amounts(amounts)
+            encode_amounts(route.amounts)
         }
         C::swapETHForExactTokens(c) => {
             ensure(env, c.deadline)?;
             starts_with_weth(&c.path)?;
-            let amounts = amounts_in(state, c.amountOut, &c.path)?;
-            max_in(&amounts, env.value)?;
+            let route = route_in(state, c.amountOut, &c.path)?;
+            max_in(&route.amounts, env.value)?;
             settle(
                 state,
                 env,
-                &amounts,
+                &route,
                 &c.path,
                 Pay::Eth,
                 Receive::Tokens(c.to),
                 logs,
             )?;
-            refund_eth(state, &env.caller, env.value - amounts[0])?;
-            encode_amounts(amounts)
+            refund_eth(state, &env.caller, env.value - route.amounts[0])?;
+            encode_amounts(route.amounts)
         }
         C::swapTokensForExactETH(c) => {
             ensure(env, c.deadline)?;
             ends_with_weth(&c.path)?;
-            let amounts = amounts_in(state, c.amountOut, &c.path)?;
-            max_in(&amounts, c.amountInMax)?;
+            let route = route_in(state, c.amountOut, &c.path)?;
+            max_in(&route.amounts, c.amountInMax)?;
             settle(
                 state,
                 env,
-                &amounts,
+                &route,
                 &c.path,
                 Pay::Tokens,
                 Receive::Eth(c.to),
                 logs,
             )?;
-            encode_amounts(amounts)
+            encode_amounts(route.amounts)
         }
         C::swapExactTokensForETH(c) => {
             ensure(env, c.deadline)?;
             ends_with_weth(&c.path)?;
-            let amounts = amounts_out(state, c.amountIn, &c.path)?;
-            min_out(&amounts, c.amountOutMin)?;
+            let route = route_out(state, c.amountIn, &c.path)?;
+            min_out(&route.amounts, c.amountOutMin)?;
             settle(
                 state,
                 env,
-                &amounts,
+                &route,
                 &c.path,
                 Pay::Tokens,
                 Receive::Eth(c.to),
                 logs,
             )?;
-            encode_amounts(amounts)
+            encode_amounts(route.amounts)
         }
     };
     Ok(output.into())
