@@ -260,7 +260,7 @@ fn to_result(outcome: &TxOutcome) -> ExecTxResult {
             },
             ..Default::default()
         },
-        TxOutcome::Invalid { reason } => ExecTxResult {
+        TxOutcome::Invalid { reason } | TxOutcome::Deferred { reason } => ExecTxResult {
             code: Code::from(1),
             log: reason.clone(),
             ..Default::default()

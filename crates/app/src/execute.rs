@@ -87,6 +87,12 @@ fn target<S: StateRead>(state: &S, to: &Address, data: &[u8]) -> Target {
     }
 }
 
+/// The gas `tx` will use if executed on `state` (its limit caps what it is charged). With a fixed
+/// schedule this is known before execution, which lets a block builder pack by gas used.
+pub fn gas_needed<S: StateRead>(state: &S, tx: &SignedTx) -> u64 {
+    intrinsic_gas(tx.input()) + call_gas(state, &tx.to(), tx.input())
+}
+
 /// Gas a call to `to` with `data` costs on top of the intrinsic cost: the fixed schedule documented
 /// in each interface under `contracts/`.
 pub fn call_gas<S: StateRead>(state: &S, to: &Address, data: &[u8]) -> u64 {

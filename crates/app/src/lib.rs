@@ -119,6 +119,10 @@ pub enum TxOutcome {
     },
     /// Not executable (bad bytes, wrong nonce, cannot pay): skipped, charged nothing.
     Invalid { reason: String },
+    /// Not executable in this block but possibly in a later one: its gas limit did not fit in
+    /// what the block had left, or an earlier nonce of its sender was skipped. Charged nothing;
+    /// a block builder keeps it.
+    Deferred { reason: String },
 }
 
 /// A validator power change for consensus (power 0 removes it).
@@ -786,6 +790,12 @@ impl Application for SheafApp {
                     });
                     receipts.push(receipt);
                 }
+                Err(
+                    deferred
+                    @ (InvalidTx::BlockGasExceeded { .. } | InvalidTx::NonceTooHigh { .. }),
+                ) => tx_results.push(TxOutcome::Deferred {
+                    reason: deferred.to_string(),
+                }),
                 Err(invalid) => tx_results.push(TxOutcome::Invalid {
                     reason: invalid.to_string(),
                 }),

@@ -218,6 +218,44 @@ fn invalid_transactions_are_skipped_and_cost_nothing() {
 }
 
 #[test]
+fn transactions_that_may_fit_a_later_block_are_deferred_not_invalid() {
+    let mut node = TestNode::new(&genesis());
+    let (alice, bob) = (dev(0), dev(1));
+    let to = dev(2).address;
+    let block_gas = sheaf_app::chain_params(&node.snapshot()).block_gas_limit;
+    let response = node.produce_block(vec![
+        send(&alice, 0, to, ETHER, vec![], 21_000),
+        // Fits the block's limit alone, but not after the first transfer used 21,000.
+        send(&bob, 0, to, ETHER, vec![], block_gas),
+        // Its sender's nonce 0 was deferred, so this one cannot run either, for now.
+        send(&bob, 1, to, ETHER, vec![], 21_000),
+        // Nothing later can make a used nonce valid.
+        send(&alice, 0, to, ETHER, vec![], 21_000),
+    ]);
+    let kinds: Vec<&str> = response
+        .tx_results
+        .iter()
+        .map(|r| match r {
+            TxOutcome::Executed { .. } => "executed",
+            TxOutcome::Deferred { .. } => "deferred",
+            TxOutcome::Invalid { .. } => "invalid",
+        })
+        .collect();
+    assert_eq!(kinds, vec!["executed", "deferred", "deferred", "invalid"]);
+    assert_eq!(
+        node.snapshot().nonce(&bob.address),
+        0,
+        "deferred costs nothing"
+    );
+
+    let next = node.produce_block(vec![send(&bob, 0, to, ETHER, vec![], block_gas)]);
+    assert!(matches!(
+        next.tx_results[0],
+        TxOutcome::Executed { success: true, .. }
+    ));
+}
+
+#[test]
 fn restart_resumes_from_last_commit() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("state.redb");

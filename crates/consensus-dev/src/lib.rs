@@ -193,6 +193,7 @@ fn produce_block(
         let gas_limit = sheaf_app::chain_params(&snapshot).block_gas_limit;
         pool.mempool.lock().select(
             |a| snapshot.nonce(a),
+            |tx| sheaf_app::execute::gas_needed(&snapshot, tx),
             base_fee,
             gas_limit,
             config.max_txs_per_block,

@@ -163,10 +163,15 @@ impl Mempool {
 
     /// Chooses a block's transactions: executable ones only (consecutive nonces from each
     /// sender's account nonce, fee cap at least `base_fee`), highest tip first, until `gas_limit`
-    /// (counted by each tx's gas limit) or `max_txs` is reached.
+    /// or `max_txs` is reached.
+    ///
+    /// Gas is counted as geth's block builder counts it: a transaction goes in if its gas limit
+    /// fits in the gas left, and then uses up only `gas_used(tx)` (at most its limit). Wallets
+    /// pad their limits, so counting limits would leave blocks part empty.
     pub fn select(
         &self,
         account_nonce: impl Fn(&Address) -> u64,
+        gas_used: impl Fn(&SignedTx) -> u64,
         base_fee: u64,
         gas_limit: u64,
         max_txs: usize,
@@ -205,7 +210,7 @@ impl Mempool {
                 // This sender's later nonces cannot go before this one: skip the sender.
                 continue;
             }
-            gas_left -= entry.tx.gas_limit();
+            gas_left -= gas_used(&entry.tx).min(entry.tx.gas_limit());
             chosen.push(entry.tx.clone());
             if let Some(next) = queue.get(&(nonce + 1))
                 && next.tx.max_fee_per_gas() >= base_fee as u128
@@ -279,7 +284,7 @@ mod tests {
         pool.insert(tx(1, 0, 10), 0).expect("pending");
         pool.insert(tx(2, 2, 99), 0).expect("gapped");
         let chosen: Vec<(Address, u64)> = pool
-            .select(|_| 0, 100, 1_000_000, 100)
+            .select(|_| 0, SignedTx::gas_limit, 100, 1_000_000, 100)
             .iter()
             .map(|t| (t.sender, t.nonce()))
             .collect();
@@ -325,11 +330,34 @@ mod tests {
         for n in 0..10 {
             pool.insert(tx(3, n, 5), 0).expect("ok");
         }
-        assert_eq!(pool.select(|_| 0, 100, 21_000 * 4 + 1, 100).len(), 4);
-        assert_eq!(pool.select(|_| 0, 100, 10_000_000, 3).len(), 3);
+        let by_limit = SignedTx::gas_limit;
+        assert_eq!(
+            pool.select(|_| 0, by_limit, 100, 21_000 * 4 + 1, 100).len(),
+            4
+        );
+        assert_eq!(pool.select(|_| 0, by_limit, 100, 10_000_000, 3).len(), 3);
         assert!(
-            pool.select(|_| 0, 10_000, 10_000_000, 100).is_empty(),
+            pool.select(|_| 0, by_limit, 10_000, 10_000_000, 100)
+                .is_empty(),
             "fee cap below base fee waits"
         );
+    }
+
+    #[test]
+    fn blocks_fill_by_gas_used_while_each_limit_must_fit() {
+        let mut pool = Mempool::default();
+        for n in 0..10 {
+            pool.insert(tx(3, n, 5), 0).expect("ok");
+        }
+        // Limits of 21,000 each, 7,000 used each, 42,000 in the block: the fourth still finds
+        // its full limit left (42,000 - 3 × 7,000), the fifth does not (14,000).
+        assert_eq!(
+            pool.select(|_| 0, SignedTx::gas_limit, 100, 42_000, 100)
+                .len(),
+            2
+        );
+        assert_eq!(pool.select(|_| 0, |_| 7_000, 100, 42_000, 100).len(), 4);
+        // A transaction never counts for more than its limit.
+        assert_eq!(pool.select(|_| 0, |_| u64::MAX, 100, 42_000, 100).len(), 2);
     }
 }
