@@ -709,7 +709,8 @@ impl Application for SheafApp {
             .header(last_height)?
             .ok_or(AppError::NotInitialised)?;
         let snapshot = self.shared.storage.snapshot(last_height)?;
-        let mut block = Delta::new(&snapshot);
+        let below = sheaf_state::ReadCache::new(&snapshot);
+        let mut block = Delta::new(&below);
         sheaf_module_api::clock::set_height(&mut block, request.height);
 
         let chain_id = snapshot.get_u64(&state_key::chain_id());

@@ -7,10 +7,12 @@
 //! (block execution). Deltas keep their changes in a `BTreeMap`, so what reaches the tree is always
 //! in key order, never in hash-map order.
 
+mod cache;
 mod delta;
 mod storage;
 mod typed;
 
+pub use cache::ReadCache;
 pub use delta::{Changes, Delta};
 pub use storage::{AuxWrite, PreparedCommit, Snapshot, Storage, StorageError};
 pub use typed::{StateReadExt, StateWriteExt};

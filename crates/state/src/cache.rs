@@ -1,0 +1,63 @@
+use std::{cell::RefCell, collections::HashMap};
+
+use crate::StateRead;
+
+/// Remembers what it has read from the state below, found or not.
+///
+/// A block's transactions read the same unchanged keys over and over: whether a recipient is a
+/// token (no, for every plain transfer), a pool's record, the chain's parameters. Below this
+/// sits a committed snapshot, where every read is a B-tree range lookup. Writes never reach
+/// this layer (they stay in the overlay above), so a remembered answer cannot go stale while it
+/// lives, which is one block. The map is only looked up, never iterated, so its order cannot
+/// leak into state.
+pub struct ReadCache<S> {
+    inner: S,
+    seen: RefCell<HashMap<Vec<u8>, Option<Vec<u8>>>>,
+}
+
+impl<S: StateRead> ReadCache<S> {
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            seen: RefCell::default(),
+        }
+    }
+}
+
+impl<S: StateRead> StateRead for ReadCache<S> {
+    fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
+        if let Some(value) = self.seen.borrow().get(key) {
+            return value.clone();
+        }
+        let value = self.inner.get_raw(key);
+        self.seen.borrow_mut().insert(key.to_vec(), value.clone());
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// Counts the reads that reach it.
+    struct Counting(Cell<usize>);
+    impl StateRead for Counting {
+        fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
+            self.0.set(self.0.get() + 1);
+            (key == b"present").then(|| b"value".to_vec())
+        }
+    }
+
+    #[test]
+    fn each_key_is_read_from_below_once_found_or_not() {
+        let below = Counting(Cell::new(0));
+        let cache = ReadCache::new(&below);
+        for _ in 0..3 {
+            assert_eq!(cache.get_raw(b"present"), Some(b"value".to_vec()));
+            assert_eq!(cache.get_raw(b"absent"), None);
+        }
+        assert_eq!(below.0.get(), 2);
+    }
+}
