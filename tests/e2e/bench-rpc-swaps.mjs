@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeAbiParameters, encodeFunctionData, getContractAddress, keccak256, maxUint256, parseAbi, parseEther, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { DEV_KEYS, rpc, batch, waitReady, waitNonces, sendAll, spawnAnvil, spawnSheaf } from './node.mjs';
+import { DEV_KEYS, rpc, batch, waitReady, waitNonces, waitNextBlock, sendAll, spawnAnvil, spawnSheaf } from './node.mjs';
 
 const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 25);
@@ -54,6 +54,7 @@ async function run(name, start, setup) {
     const { swaps } = await setup(url);
     const raws = await Promise.all(swaps);
     const hashes = raws.map((raw) => keccak256(raw));
+    await waitNextBlock(url);
     const started = performance.now();
     await sendAll(url, name, raws);
     await waitNonces(url, senders, 1 + PER_SENDER);

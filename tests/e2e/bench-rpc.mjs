@@ -3,7 +3,7 @@
 // second from the first send to the last inclusion. Usage: [IN_FLIGHT=n] node bench-rpc.mjs [senders] [perSender] [blockGasLimit]
 import { parseEther, keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { DEV_KEYS, batch, waitReady, waitNonces, sendAll, spawnAnvil, spawnSheaf } from './node.mjs';
+import { DEV_KEYS, batch, waitReady, waitNonces, waitNextBlock, sendAll, spawnAnvil, spawnSheaf } from './node.mjs';
 
 const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 50); // Sheaf's mempool queues at most 64 per sender
@@ -39,6 +39,7 @@ async function run(name, start) {
       if (failed) throw new Error(`${name} refused funding: ${failed.error.message}`);
     }
     await waitNonces(url, funders, Math.ceil(SENDERS / 10));
+    await waitNextBlock(url);
     const started = performance.now();
     await sendAll(url, name, raws);
     const sent = performance.now();

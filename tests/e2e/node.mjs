@@ -105,6 +105,17 @@ export async function sendAll(url, name, raws, inFlight = Number(process.env.IN_
   }));
 }
 
+/**
+ * Returns just after the chain's next block appears. Load tests start here, so that where the
+ * first send falls in the 1-second block clock is the same on every run and on every chain.
+ */
+export async function waitNextBlock(url) {
+  const start = Number((await rpc(url, 'eth_blockNumber')).result);
+  while (Number((await rpc(url, 'eth_blockNumber')).result) === start) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 export async function nonceOf(url, address) {
   return Number((await rpc(url, 'eth_getTransactionCount', [address, 'latest'])).result);
 }
