@@ -278,7 +278,9 @@ async fn subscribe(
                 Err(broadcast::error::RecvError::Closed) => return Ok(()),
             },
         };
-        let Ok(Some(block)) = api.shared.chain().block(height) else {
+        // Through the RPC's block cache: every subscriber is told about the same block, and it
+        // should be decoded once, not once per subscriber.
+        let Ok(Some(block)) = api.stored_block(height) else {
             continue;
         };
         if kind == "newHeads" {
