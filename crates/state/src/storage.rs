@@ -250,6 +250,21 @@ struct MemoizedReader {
     nodes: std::cell::RefCell<std::collections::HashMap<NodeKey, Option<Node>>>,
 }
 
+impl MemoizedReader {
+    /// Makes an uncommitted update at `version` read as the tree at `version - 1`, so that a
+    /// second pass at `version` starts from the tree the first one left.
+    fn lay_over(&self, pending: &NodeBatch, version: Version) {
+        let mut memo = self.nodes.borrow_mut();
+        for (key, node) in pending.nodes() {
+            if key.nibble_path().is_empty() {
+                let previous_root = NodeKey::new(version - 1, key.nibble_path().clone());
+                memo.insert(previous_root, Some(node.clone()));
+            }
+            memo.insert(key.clone(), Some(node.clone()));
+        }
+    }
+}
+
 impl TreeReader for MemoizedReader {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         if let Some(node) = self.nodes.borrow().get(node_key) {
@@ -284,8 +299,8 @@ impl TreeReader for MemoizedReader {
 /// first through `put_value_set` (a block has few), and the writes are then batched on top of
 /// that result. A JMT's shape depends only on its key set, so the root is the one a single
 /// `put_value_set` of all the changes would give (checked by `batched_roots_match_one_by_one`).
-fn update_tree<R: TreeReader>(
-    reader: &R,
+fn update_tree(
+    reader: &MemoizedReader,
     version: Version,
     changes: &Changes,
 ) -> Result<([u8; 32], NodeBatch), StorageError> {
@@ -324,69 +339,30 @@ fn update_tree<R: TreeReader>(
         return Ok((root.0, batch.node_batch));
     }
 
-    let deletions_applied = !deletions.is_empty();
-    let mut nodes = NodeBatch::default();
-    if deletions_applied {
+    let after_deletions = if deletions.is_empty() {
+        None
+    } else {
         let (_, batch) = Sha256Jmt::new(reader)
             .put_value_set(deletions, version)
             .map_err(tree_err)?;
-        nodes = batch.node_batch;
-    }
-    let base = PendingVersion {
-        reader,
-        version,
-        pending: deletions_applied.then_some(&nodes),
+        reader.lay_over(&batch.node_batch, version);
+        Some(batch.node_batch)
     };
-    let (roots, batch) = Sha256Jmt::new(&base)
+    let (roots, batch) = Sha256Jmt::new(reader)
         .batch_put_value_sets(vec![writes], None, version)
         .map_err(tree_err)?;
     let root = roots
         .first()
         .ok_or_else(|| StorageError::Tree("batch update returned no root".into()))?
         .0;
-    if deletions_applied {
-        // Nodes the batch rebuilt replace the deletion pass's nodes at the same keys.
-        nodes.merge(batch.node_batch);
-        Ok((root, nodes))
-    } else {
-        Ok((root, batch.node_batch))
-    }
-}
-
-/// The tree as of `version - 1` with an uncommitted update at `version` laid over it, presented
-/// as if that update were `version - 1`: the batched writes then start from the tree the
-/// deletions left.
-struct PendingVersion<'a, R> {
-    reader: &'a R,
-    version: Version,
-    pending: Option<&'a NodeBatch>,
-}
-
-impl<R: TreeReader> TreeReader for PendingVersion<'_, R> {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        if let Some(pending) = self.pending {
-            if node_key.nibble_path().is_empty() && node_key.version() + 1 == self.version {
-                let root = NodeKey::new(self.version, node_key.nibble_path().clone());
-                return Ok(pending.get_node(&root).cloned());
-            }
-            if let Some(node) = pending.get_node(node_key) {
-                return Ok(Some(node.clone()));
-            }
+    Ok(match after_deletions {
+        Some(mut nodes) => {
+            // Nodes the batch rebuilt replace the deletion pass's nodes at the same keys.
+            nodes.merge(batch.node_batch);
+            (root, nodes)
         }
-        self.reader.get_node_option(node_key)
-    }
-
-    fn get_value_option(
-        &self,
-        max_version: Version,
-        key_hash: KeyHash,
-    ) -> anyhow::Result<Option<OwnedValue>> {
-        self.reader.get_value_option(max_version, key_hash)
-    }
-
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        self.reader.get_rightmost_leaf()
-    }
+        None => (root, batch.node_batch),
+    })
 }
 
 fn node_key_bytes(node_key: &NodeKey) -> Vec<u8> {
