@@ -14,7 +14,29 @@ use sheaf_state::{AuxWrite, Storage, StorageError};
 pub struct StoredTx {
     pub hash: B256,
     pub sender: Address,
+    #[serde(with = "as_2718")]
     pub envelope: TxEnvelope,
+}
+
+/// A transaction is stored as its signed EIP-2718 bytes: a block of thousands encodes and decodes
+/// several times faster than with every field spelled out, and the bytes are canonical.
+mod as_2718 {
+    use alloy_consensus::TxEnvelope;
+    use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+    use alloy_primitives::Bytes;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(
+        envelope: &TxEnvelope,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        Bytes::from(envelope.encoded_2718()).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<TxEnvelope, D::Error> {
+        let bytes = Bytes::deserialize(deserializer)?;
+        TxEnvelope::decode_2718(&mut bytes.as_ref()).map_err(D::Error::custom)
+    }
 }
 
 /// Its receipt. Log indexes are block-wide, assigned when the block is sealed.

@@ -41,7 +41,7 @@ pub use sheaf_staking::double_sign::consensus_chain_id;
 
 /// The layout of state this code reads and writes. A chain created by a version with another
 /// layout (or none recorded) cannot be resumed: its keys mean something else.
-pub const STATE_VERSION: u64 = 2;
+pub const STATE_VERSION: u64 = 3;
 
 /// What `info` reports: where the app's durable state stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

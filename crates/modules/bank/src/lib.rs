@@ -77,10 +77,40 @@ pub enum BankError {
     Overflow,
 }
 
+/// What the bank keeps per account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Account {
+    pub nonce: u64,
+    pub balance: U256,
+}
+
+impl Account {
+    /// The nonce as 8 big-endian bytes, then the balance big-endian without leading zeros.
+    fn encode(&self) -> Vec<u8> {
+        let mut bytes = self.nonce.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&self.balance.to_be_bytes_trimmed_vec());
+        bytes
+    }
+
+    fn decode(bytes: &[u8]) -> Self {
+        let (nonce, balance) = bytes.split_at(8.min(bytes.len()));
+        Self {
+            nonce: <[u8; 8]>::try_from(nonce).map_or(0, u64::from_be_bytes),
+            balance: U256::try_from_be_slice(balance).unwrap_or_default(),
+        }
+    }
+}
+
 /// Reads of bank state, for every module and for RPC.
 pub trait BankRead: StateRead {
+    fn account(&self, account: &Address) -> Account {
+        self.get_raw(&state_key::account(account))
+            .map(|bytes| Account::decode(&bytes))
+            .unwrap_or_default()
+    }
+
     fn eth_balance(&self, account: &Address) -> U256 {
-        self.get_u256(&state_key::eth_balance(account))
+        self.account(account).balance
     }
 
     fn eth_supply(&self) -> U256 {
@@ -98,7 +128,7 @@ pub trait BankRead: StateRead {
     }
 
     fn nonce(&self, account: &Address) -> u64 {
-        self.get_u64(&state_key::nonce(account))
+        self.account(account).nonce
     }
 
     fn token_meta(&self, token: &Address) -> Option<TokenMeta> {
@@ -143,6 +173,20 @@ impl<T: StateRead + ?Sized> BankRead for T {}
 
 /// Writes to bank state. Every function either does all of its effect or none.
 pub trait BankWrite: StateWrite {
+    /// An account with neither nonce nor balance leaves no record, so histories that end in the
+    /// same balances end in the same app hash.
+    fn put_account(&mut self, address: &Address, account: Account) {
+        if account == Account::default() {
+            self.delete(state_key::account(address));
+        } else {
+            self.put_raw(state_key::account(address), account.encode());
+        }
+    }
+
+    fn put_eth_balance(&mut self, address: &Address, balance: U256) {
+        let account = self.account(address);
+        self.put_account(address, Account { balance, ..account });
+    }
     fn transfer_eth(
         &mut self,
         from: &Address,
@@ -155,10 +199,10 @@ pub trait BankWrite: StateWrite {
         let from_balance = self
             .require_eth(from, amount)
             .map(|_| self.eth_balance(from))?;
-        self.put_u256(state_key::eth_balance(from), from_balance - amount);
+        self.put_eth_balance(from, from_balance - amount);
         let to_balance = self.eth_balance(to);
         // Cannot overflow: total supply is below 2^256 and both balances are part of it.
-        self.put_u256(state_key::eth_balance(to), to_balance + amount);
+        self.put_eth_balance(to, to_balance + amount);
         Ok(())
     }
 
@@ -167,7 +211,7 @@ pub trait BankWrite: StateWrite {
     fn burn_eth(&mut self, from: &Address, amount: U256) -> Result<(), BankError> {
         self.require_eth(from, amount)?;
         let balance = self.eth_balance(from);
-        self.put_u256(state_key::eth_balance(from), balance - amount);
+        self.put_eth_balance(from, balance - amount);
         let supply = self.eth_supply();
         self.put_u256(state_key::eth_supply(), supply - amount);
         let burned = self.get_u256(&state_key::eth_burned());
@@ -187,7 +231,7 @@ pub trait BankWrite: StateWrite {
         let issued = self.get_u256(&state_key::eth_issued());
         self.put_u256(state_key::eth_issued(), issued + amount);
         let balance = self.eth_balance(to);
-        self.put_u256(state_key::eth_balance(to), balance + amount);
+        self.put_eth_balance(to, balance + amount);
         Ok(())
     }
 
@@ -199,7 +243,7 @@ pub trait BankWrite: StateWrite {
             .ok_or(BankError::Overflow)?;
         self.put_u256(state_key::eth_supply(), supply);
         let balance = self.eth_balance(to);
-        self.put_u256(state_key::eth_balance(to), balance + amount);
+        self.put_eth_balance(to, balance + amount);
         Ok(())
     }
 
@@ -215,8 +259,9 @@ pub trait BankWrite: StateWrite {
         Ok(())
     }
 
-    fn set_nonce(&mut self, account: &Address, nonce: u64) {
-        self.put_u64(state_key::nonce(account), nonce);
+    fn set_nonce(&mut self, address: &Address, nonce: u64) {
+        let account = self.account(address);
+        self.put_account(address, Account { nonce, ..account });
     }
 
     /// Registers a new token at `token` and mints `initial_supply` to `holder`. Returns the

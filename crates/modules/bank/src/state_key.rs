@@ -7,8 +7,10 @@ fn key(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
 }
 
-pub fn eth_balance(account: &Address) -> Vec<u8> {
-    key(&[b"bank/eth/", account.as_slice()])
+/// An account's nonce and ETH balance, kept in one record because a transaction nearly always
+/// changes both: one Merkle leaf per account instead of two.
+pub fn account(account: &Address) -> Vec<u8> {
+    key(&[b"bank/acct/", account.as_slice()])
 }
 
 pub fn eth_supply() -> Vec<u8> {
@@ -21,10 +23,6 @@ pub fn eth_issued() -> Vec<u8> {
 
 pub fn eth_burned() -> Vec<u8> {
     b"bank/eth_burned".to_vec()
-}
-
-pub fn nonce(account: &Address) -> Vec<u8> {
-    key(&[b"bank/nonce/", account.as_slice()])
 }
 
 pub fn token_meta(token: &Address) -> Vec<u8> {
