@@ -210,8 +210,9 @@ pub trait Application {
 pub struct Shared {
     storage: Storage,
     chain: ChainReader,
-    /// Senders recovered at admission, keyed by tx hash, so a block does not recover them again.
-    recovered: Mutex<HashMap<B256, Address>>,
+    /// Transactions decoded and sender-recovered at admission, keyed by tx hash with the chain id
+    /// they were checked against, so a block neither recovers nor decodes them again.
+    recovered: Mutex<HashMap<B256, (u64, SignedTx)>>,
     /// What admission checks against that changes only once a block: read once per height
     /// rather than once per transaction.
     admission: Mutex<Option<AdmissionView>>,
@@ -274,7 +275,7 @@ impl Shared {
         if cache.len() >= RECOVERED_CACHE_LIMIT {
             cache.clear();
         }
-        cache.insert(tx.hash, tx.sender);
+        cache.insert(tx.hash, (chain_id, tx.clone()));
         Ok(tx)
     }
 
@@ -296,11 +297,19 @@ impl Shared {
     }
 
     fn decode(&self, raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
-        let known = self.recovered.lock().get(&keccak256(raw)).copied();
-        match known {
-            Some(sender) => sheaf_tx::decode_with_sender(raw, chain_id, sender),
+        match self.admitted(&keccak256(raw), chain_id) {
+            Some(tx) => Ok(tx),
             None => sheaf_tx::decode(raw, chain_id),
         }
+    }
+
+    /// The transaction with this hash as admission decoded it under `chain_id`, if it did.
+    fn admitted(&self, hash: &B256, chain_id: u64) -> Option<SignedTx> {
+        self.recovered
+            .lock()
+            .get(hash)
+            .filter(|(checked_under, _)| *checked_under == chain_id)
+            .map(|(_, tx)| tx.clone())
     }
 }
 
@@ -894,21 +903,17 @@ impl Application for SheafApp {
 }
 
 impl SheafApp {
-    /// Decodes a block's transactions, recovering on every core only the senders `check_tx` has
-    /// not already recovered.
+    /// Decodes a block's transactions on every core, reusing what `check_tx` already decoded and
+    /// recovered.
     fn decode_block(&self, txs: &[Bytes], chain_id: u64) -> Vec<Result<SignedTx, TxError>> {
         use rayon::prelude::*;
-        let known: Vec<Option<Address>> = {
-            let cache = self.shared.recovered.lock();
-            txs.iter()
-                .map(|raw| cache.get(&keccak256(raw)).copied())
-                .collect()
-        };
         txs.par_iter()
-            .zip(known)
-            .map(|(raw, sender)| match sender {
-                Some(sender) => sheaf_tx::decode_with_sender(raw, chain_id, sender),
-                None => sheaf_tx::decode(raw, chain_id),
+            .map(|raw| {
+                let hash = keccak256(raw);
+                match self.shared.admitted(&hash, chain_id) {
+                    Some(tx) => Ok(tx),
+                    None => sheaf_tx::decode(raw, chain_id),
+                }
             })
             .collect()
     }
