@@ -21,6 +21,7 @@ pub mod test_node;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header};
 use alloy_primitives::{Address, B256, Bytes, keccak256};
@@ -213,14 +214,16 @@ pub struct Shared {
     /// Transactions decoded and sender-recovered at admission, keyed by tx hash with the chain id
     /// they were checked against, so a block neither recovers nor decodes them again.
     recovered: Mutex<HashMap<B256, (u64, SignedTx)>>,
-    /// What admission checks against that changes only once a block: read once per height
-    /// rather than once per transaction.
-    admission: Mutex<Option<AdmissionView>>,
+    /// What admission checks against, which changes only when a block commits: the latest
+    /// snapshot and the chain parameters read from it, opened once per height rather than once
+    /// per transaction. Dropped at every commit; `commits` tells a reader that opened its view
+    /// before a commit not to install it after.
+    admission: Mutex<Option<Arc<AdmissionView>>>,
+    commits: AtomicU64,
 }
 
-#[derive(Debug, Clone, Copy)]
 struct AdmissionView {
-    height: u64,
+    snapshot: sheaf_state::Snapshot,
     chain_id: u64,
     params: ChainParams,
     base_fee: u64,
@@ -252,15 +255,15 @@ impl Shared {
     /// Decodes and checks a transaction against the latest committed state, the way the mempool
     /// admits it. The sender is remembered for block execution.
     pub fn check_tx(&self, raw: &[u8]) -> Result<SignedTx, CheckTxError> {
-        let snapshot = self
-            .latest_snapshot()
+        let view = self
+            .admission_view()
             .map_err(|_| TxError::Rlp("chain not started".into()))?;
         let AdmissionView {
+            ref snapshot,
             chain_id,
             params,
             base_fee,
-            ..
-        } = self.admission_view(&snapshot);
+        } = *view;
         let tx = self.decode(raw, chain_id)?;
         let expected = snapshot.nonce(&tx.sender);
         if tx.nonce() < expected {
@@ -270,7 +273,7 @@ impl Shared {
             }
             .into());
         }
-        execute::check_payable(&snapshot, &tx, base_fee, params.block_gas_limit)?;
+        execute::check_payable(snapshot, &tx, base_fee, params.block_gas_limit)?;
         let mut cache = self.recovered.lock();
         if cache.len() >= RECOVERED_CACHE_LIMIT {
             cache.clear();
@@ -279,21 +282,31 @@ impl Shared {
         Ok(tx)
     }
 
-    fn admission_view(&self, snapshot: &sheaf_state::Snapshot) -> AdmissionView {
-        let height = snapshot.version();
-        if let Some(view) = *self.admission.lock()
-            && view.height == height
-        {
-            return view;
+    fn admission_view(&self) -> Result<Arc<AdmissionView>, AppError> {
+        if let Some(view) = self.admission.lock().clone() {
+            return Ok(view);
         }
-        let view = AdmissionView {
-            height,
+        let commits = self.commits.load(Ordering::Acquire);
+        let snapshot = self.latest_snapshot()?;
+        let view = Arc::new(AdmissionView {
             chain_id: snapshot.get_u64(&state_key::chain_id()),
-            params: read_params(snapshot),
+            params: read_params(&snapshot),
             base_fee: snapshot.get_u64(&state_key::base_fee()),
-        };
-        *self.admission.lock() = Some(view);
-        view
+            snapshot,
+        });
+        let mut installed = self.admission.lock();
+        if self.commits.load(Ordering::Acquire) == commits {
+            *installed = Some(view.clone());
+        }
+        Ok(view)
+    }
+
+    /// Called after every durable commit: admission must not keep checking against the state
+    /// before it.
+    fn committed(&self) {
+        let mut installed = self.admission.lock();
+        self.commits.fetch_add(1, Ordering::AcqRel);
+        *installed = None;
     }
 
     fn decode(&self, raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
@@ -347,6 +360,7 @@ impl SheafApp {
             chain,
             recovered: Mutex::new(HashMap::new()),
             admission: Mutex::new(None),
+            commits: AtomicU64::new(0),
         });
         Ok(Self {
             shared,
@@ -627,6 +641,7 @@ impl Application for SheafApp {
             .aux_writes()
             .map_err(|e| AppError::Encoding(e.to_string()))?;
         self.shared.storage.commit(prepared, aux)?;
+        self.shared.committed();
         let validators = powers
             .into_iter()
             .map(|u| ValidatorUpdate {
@@ -878,6 +893,7 @@ impl Application for SheafApp {
             std::process::abort();
         }
         self.shared.storage.commit(prepared, aux)?;
+        self.shared.committed();
         let mut cache = self.shared.recovered.lock();
         for tx in &block.txs {
             cache.remove(&tx.hash);

@@ -394,3 +394,52 @@ fn proposals_put_each_senders_transactions_in_nonce_order_and_stop_at_gaps() {
         .prepare_proposal(arrived.clone(), arrived[2].len() + 1);
     assert_eq!(small, vec![arrived[2].clone()]);
 }
+
+/// Admission reads one snapshot per height; it must move to the new state at every commit.
+#[test]
+fn admission_checks_against_the_state_of_the_last_commit() {
+    let mut node = TestNode::new(&genesis());
+    let shared = node.app.shared();
+    let alice = dev(1);
+    let newcomer = Signer::new(alloy_primitives::B256::repeat_byte(0x42)).expect("key");
+
+    let first = send(&alice, 0, newcomer.address, ETHER, vec![], 21_000);
+    shared
+        .check_tx(&first)
+        .expect("nonce 0 is admissible before the block");
+    let spend = send(
+        &newcomer,
+        0,
+        alice.address,
+        ETHER / U256::from(2),
+        vec![],
+        21_000,
+    );
+    assert!(
+        matches!(
+            shared.check_tx(&spend),
+            Err(sheaf_app::CheckTxError::Invalid(
+                sheaf_app::execute::InvalidTx::InsufficientFunds { .. }
+            ))
+        ),
+        "the newcomer has nothing yet"
+    );
+
+    node.produce_block(vec![first.clone()]);
+
+    assert!(
+        matches!(
+            shared.check_tx(&first),
+            Err(sheaf_app::CheckTxError::Invalid(
+                sheaf_app::execute::InvalidTx::NonceTooLow {
+                    expected: 1,
+                    found: 0
+                }
+            ))
+        ),
+        "after the block, nonce 0 is spent"
+    );
+    shared
+        .check_tx(&spend)
+        .expect("the ETH received in the block is spendable at admission");
+}
