@@ -259,10 +259,7 @@ pub fn execute_tx<P: StateRead>(
     // Cannot fail: the sender had gas_limit * max_fee + value up front and the call could spend
     // at most `value` of it. If it ever does, the books are wrong and the node must stop.
     block
-        .burn_eth(&sender, burned)
-        .expect("fee was reserved before execution");
-    block
-        .transfer_eth(&sender, &ctx.proposer, tip)
+        .pay_gas(&sender, burned, tip, &ctx.proposer)
         .expect("fee was reserved before execution");
 
     Ok(StoredReceipt {

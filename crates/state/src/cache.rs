@@ -1,4 +1,8 @@
-use std::{cell::RefCell, collections::HashMap};
+use std::cell::RefCell;
+
+// foldhash rather than SipHash: several times cheaper on short keys, still seeded per process, and
+// a map lives for one block.
+use alloy_primitives::map::HashMap;
 
 use crate::StateRead;
 

@@ -206,6 +206,45 @@ pub trait BankWrite: StateWrite {
         Ok(())
     }
 
+    /// Settles a transaction's gas: burns the base fee part and pays the tip to the block's
+    /// proposer, reading the payer's account once (this runs for every transaction). Either
+    /// both happen or neither.
+    fn pay_gas(
+        &mut self,
+        payer: &Address,
+        burned: U256,
+        tip: U256,
+        proposer: &Address,
+    ) -> Result<(), BankError> {
+        let total = burned.checked_add(tip).ok_or(BankError::Overflow)?;
+        let account = self.account(payer);
+        if account.balance < total {
+            return Err(BankError::InsufficientEth {
+                account: *payer,
+                balance: account.balance,
+                needed: total,
+            });
+        }
+        self.put_account(
+            payer,
+            Account {
+                balance: account.balance - total,
+                ..account
+            },
+        );
+        if !burned.is_zero() {
+            let supply = self.eth_supply();
+            self.put_u256(state_key::eth_supply(), supply - burned);
+            let burned_so_far = self.eth_burned();
+            self.put_u256(state_key::eth_burned(), burned_so_far + burned);
+        }
+        if !tip.is_zero() {
+            let proposer_balance = self.eth_balance(proposer);
+            self.put_eth_balance(proposer, proposer_balance + tip);
+        }
+        Ok(())
+    }
+
     /// Destroys ETH (burned base fees, validator penalties), lowering the total supply with the
     /// balance.
     fn burn_eth(&mut self, from: &Address, amount: U256) -> Result<(), BankError> {

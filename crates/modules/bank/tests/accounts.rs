@@ -71,3 +71,44 @@ proptest! {
         prop_assert_eq!(state.eth_balance(&ALICE), balance);
     }
 }
+
+#[test]
+fn gas_is_burned_and_tipped_or_not_at_all() {
+    let proposer = Address::repeat_byte(0xfe);
+    let mut state = Delta::new(EmptyState);
+    state.genesis_mint_eth(&ALICE, U256::from(1_000)).unwrap();
+    state.set_nonce(&ALICE, 3);
+
+    state
+        .pay_gas(&ALICE, U256::from(300), U256::from(20), &proposer)
+        .unwrap();
+    assert_eq!(
+        state.account(&ALICE),
+        Account {
+            nonce: 3,
+            balance: U256::from(680)
+        }
+    );
+    assert_eq!(state.eth_balance(&proposer), U256::from(20));
+    assert_eq!(
+        state.eth_supply(),
+        U256::from(700),
+        "only the burned part leaves the supply"
+    );
+    assert_eq!(state.eth_burned(), U256::from(300));
+
+    let before = state.changes().clone();
+    let too_much = state.pay_gas(&ALICE, U256::from(600), U256::from(81), &proposer);
+    assert!(matches!(
+        too_much,
+        Err(sheaf_bank::BankError::InsufficientEth { .. })
+    ));
+    assert_eq!(state.changes(), &before, "a refused charge writes nothing");
+
+    // A proposer paying for its own transaction keeps its tip.
+    state
+        .pay_gas(&proposer, U256::from(5), U256::from(15), &proposer)
+        .unwrap();
+    assert_eq!(state.eth_balance(&proposer), U256::from(15));
+    assert_eq!(state.eth_supply(), U256::from(695));
+}
