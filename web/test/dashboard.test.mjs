@@ -1,6 +1,7 @@
 // The dashboard's flows in headless Chromium through an injected wallet, each checked on chain
-// through JSON-RPC afterwards, with a screenshot of every page (docs/screenshots, shown in the
-// README), the load time, a 375 px wide layout, and no console errors anywhere.
+// through JSON-RPC afterwards, with a screenshot of every page (a fresh directory, or the README's
+// docs/screenshots with SHEAF_SCREENSHOTS=docs/screenshots), the load time, a 375 px wide layout,
+// and no console errors anywhere.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -37,6 +38,7 @@ async function click(name, label) {
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true })
+  console.log(`screenshots: ${SHOTS}`)
   node = await startNode()
   addresses = await rpc(node.url, 'sheaf_systemAddresses')
   session = await openDashboard(node, DEV_KEYS[0])

@@ -13,7 +13,11 @@ import { DEV_KEYS, SHEAF_BIN, freePort } from '../../tests/e2e/node.mjs'
 export { DEV_KEYS, SHEAF_BIN }
 
 export const WEB_DIR = resolve(import.meta.dirname, '../dist')
-export const SHOTS = resolve(import.meta.dirname, '../../docs/screenshots')
+// Screenshots go to a fresh directory, so that running the tests leaves the checkout clean;
+// `SHEAF_SCREENSHOTS=docs/screenshots` (relative to the repository) refreshes the README's.
+export const SHOTS = process.env.SHEAF_SCREENSHOTS
+  ? resolve(import.meta.dirname, '../..', process.env.SHEAF_SCREENSHOTS)
+  : mkdtempSync(join(tmpdir(), 'sheaf-screenshots-'))
 
 export async function rpc(url, method, params = []) {
   const response = await fetch(url, {

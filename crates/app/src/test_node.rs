@@ -7,12 +7,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use alloy_primitives::{B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use sheaf_bank::BankRead;
+use sheaf_primitives::GWEI;
 use sheaf_state::Snapshot;
+use sheaf_tx::sign::{Signer, eip1559};
 
 use crate::{
     AppError, Application, CommitInfo, FinalizeBlock, FinalizeResponse, Genesis, Misbehavior,
-    SheafApp, VoteInfo, genesis::consensus_address,
+    SheafApp, TxOutcome, VoteInfo, genesis::consensus_address,
 };
 
 pub struct TestNode {
@@ -146,6 +149,46 @@ impl TestNode {
         }
         self.sets.insert(height + 2, next);
         Ok(response)
+    }
+
+    /// Signs `data` to `to` from `signer` at its current nonce (fee caps of 10 gwei, tip 1 gwei),
+    /// runs it alone in a new block, and returns whether it succeeded and, if not, why.
+    pub fn execute_one(
+        &mut self,
+        signer: &Signer,
+        to: Address,
+        value: U256,
+        data: Vec<u8>,
+        gas_limit: u64,
+    ) -> (bool, String) {
+        let nonce = self.snapshot().nonce(&signer.address);
+        let raw = signer.sign_1559(eip1559(
+            self.chain_id(),
+            nonce,
+            to,
+            value,
+            data.into(),
+            gas_limit,
+            10 * GWEI as u128,
+            GWEI as u128,
+        ));
+        let response = self.produce_block(vec![raw]);
+        let TxOutcome::Executed { success, .. } = response.tx_results[0] else {
+            panic!("not executed: {:?}", response.tx_results[0]);
+        };
+        let block = self
+            .app
+            .shared()
+            .chain()
+            .block(self.height())
+            .expect("read the block")
+            .expect("the block just committed");
+        let reason = block.receipts[0].revert_reason.clone().unwrap_or_default();
+        (success, reason)
+    }
+
+    fn chain_id(&self) -> u64 {
+        self.app.shared().chain_id().expect("chain id")
     }
 
     /// Produces `blocks` empty blocks.

@@ -1,52 +1,16 @@
 //! Router reverts as transactions: each is a failed receipt with a clear reason, and nothing
 //! changes except the sender's fee and nonce.
 
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use sheaf_abi::{IERC20, IUniswapV2Factory, IUniswapV2Router02 as R, system};
 use sheaf_amm::AmmRead;
-use sheaf_app::{Genesis, TxOutcome, genesis::DEV_KEYS, test_node::TestNode};
+use sheaf_app::{Genesis, genesis::DEV_KEYS, test_node::TestNode};
 use sheaf_bank::BankRead;
 use sheaf_primitives::{ETHER, GWEI};
-use sheaf_tx::sign::{Signer, eip1559};
+use sheaf_tx::sign::Signer;
 
-const CHAIN: u64 = 24239;
 const T0: u64 = 1_700_000_000;
-
-fn send(
-    node: &mut TestNode,
-    from: &Signer,
-    to: Address,
-    value: U256,
-    data: Vec<u8>,
-) -> (bool, String) {
-    let nonce = node.snapshot().nonce(&from.address);
-    let raw = from.sign_1559(eip1559(
-        CHAIN,
-        nonce,
-        to,
-        value,
-        Bytes::from(data),
-        1_000_000,
-        10 * GWEI as u128,
-        GWEI as u128,
-    ));
-    let response = node.produce_block(vec![raw]);
-    let TxOutcome::Executed { success, .. } = response.tx_results[0].clone() else {
-        panic!("not executed: {:?}", response.tx_results[0]);
-    };
-    let block = node
-        .app
-        .shared()
-        .chain()
-        .block(node.height())
-        .expect("read")
-        .expect("block");
-    (
-        success,
-        block.receipts[0].revert_reason.clone().unwrap_or_default(),
-    )
-}
 
 #[test]
 fn router_reverts_change_nothing_but_fee_and_nonce() {
@@ -155,7 +119,7 @@ fn router_reverts_change_nothing_but_fee_and_nonce() {
             .expect("dev ETH/DAI pool");
         let pool_dai = before.token_balance(&dai, &pool);
         drop(before);
-        let (success, why) = send(&mut node, &user, to, value, data);
+        let (success, why) = node.execute_one(&user, to, value, data, 1_000_000);
         assert!(!success, "{name}: should revert");
         assert!(why.contains(reason), "{name}: reason was {why:?}");
         let after = node.snapshot();
@@ -186,7 +150,10 @@ fn router_reverts_change_nothing_but_fee_and_nonce() {
         value: ETHER,
     }
     .abi_encode();
-    assert!(send(&mut node, &user, dai, U256::ZERO, approve).0);
+    assert!(
+        node.execute_one(&user, dai, U256::ZERO, approve, 1_000_000)
+            .0
+    );
     let swap = R::swapExactTokensForETHCall {
         amountIn: ETHER,
         amountOutMin: U256::ZERO,
@@ -195,6 +162,6 @@ fn router_reverts_change_nothing_but_fee_and_nonce() {
         deadline,
     }
     .abi_encode();
-    let (ok, why) = send(&mut node, &user, router, U256::ZERO, swap);
+    let (ok, why) = node.execute_one(&user, router, U256::ZERO, swap, 1_000_000);
     assert!(ok, "{why}");
 }

@@ -2,20 +2,19 @@
 //! pays SHF per block, governance staking pays GOV, and a proposal changes a farm's allocation,
 //! which changes what the farm emits.
 
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use sheaf_abi::{
     IERC20, IGovStaking, IGovernor, IMasterChef,
     system::{GOV_STAKING, GOVERNOR, MASTER_CHEF},
 };
-use sheaf_app::{Genesis, TxOutcome, genesis::DEV_KEYS, test_node::TestNode};
+use sheaf_app::{Genesis, genesis::DEV_KEYS, test_node::TestNode};
 use sheaf_bank::BankRead;
 use sheaf_farm::FarmRead;
 use sheaf_gov::{Action, GovernorRead, ProposalRequest};
-use sheaf_primitives::{ETHER, GWEI};
-use sheaf_tx::sign::{Signer, eip1559};
+use sheaf_primitives::ETHER;
+use sheaf_tx::sign::Signer;
 
-const CHAIN: u64 = 24239;
 const T0: u64 = 1_700_000_000;
 
 struct Dev {
@@ -23,36 +22,11 @@ struct Dev {
 }
 
 impl Dev {
-    /// Sends one transaction in its own block; returns whether it succeeded and its gas.
+    /// Sends one transaction in its own block; returns whether it succeeded and why not.
     fn send<C: SolCall>(&mut self, from: usize, to: Address, call: C) -> (bool, String) {
         let signer = Signer::new(DEV_KEYS[from].1).expect("key");
-        let nonce = self.node.snapshot().nonce(&signer.address);
-        let raw = signer.sign_1559(eip1559(
-            CHAIN,
-            nonce,
-            to,
-            U256::ZERO,
-            Bytes::from(call.abi_encode()),
-            2_000_000,
-            10 * GWEI as u128,
-            GWEI as u128,
-        ));
-        let response = self.node.produce_block(vec![raw]);
-        let TxOutcome::Executed { success, .. } = response.tx_results[0].clone() else {
-            panic!("not executed: {:?}", response.tx_results[0]);
-        };
-        let block = self
-            .node
-            .app
-            .shared()
-            .chain()
-            .block(self.node.height())
-            .expect("read")
-            .expect("block");
-        (
-            success,
-            block.receipts[0].revert_reason.clone().unwrap_or_default(),
-        )
+        self.node
+            .execute_one(&signer, to, U256::ZERO, call.abi_encode(), 2_000_000)
     }
 
     fn ok<C: SolCall>(&mut self, from: usize, to: Address, call: C) {

@@ -6,13 +6,11 @@
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolCall;
 use sheaf_abi::{IDepositContract, IStaking, system::DEPOSIT_CONTRACT};
-use sheaf_app::{
-    Genesis, Misbehavior, MisbehaviorKind, TxOutcome, genesis::DEV_KEYS, test_node::TestNode,
-};
+use sheaf_app::{Genesis, Misbehavior, MisbehaviorKind, genesis::DEV_KEYS, test_node::TestNode};
 use sheaf_bank::BankRead;
-use sheaf_primitives::{ETHER, GWEI};
+use sheaf_primitives::ETHER;
 use sheaf_staking::{GWEI_PER_ETH, RegistryRead, Validator, deposit};
-use sheaf_tx::sign::{Signer, eip1559};
+use sheaf_tx::sign::Signer;
 
 const CHAIN: u64 = 24239;
 const T0: u64 = 1_700_000_000;
@@ -40,34 +38,11 @@ impl Chain {
         call: C,
     ) -> (bool, String) {
         let signer = Signer::new(DEV_KEYS[from].1).expect("key");
-        let nonce = self.node.snapshot().nonce(&signer.address);
-        let raw = signer.sign_1559(eip1559(
-            CHAIN,
-            nonce,
-            to,
-            value,
-            Bytes::from(call.abi_encode()),
-            500_000,
-            10 * GWEI as u128,
-            GWEI as u128,
-        ));
-        let response = self.node.produce_block(vec![raw]);
-        self.check_books();
-        let TxOutcome::Executed { success, .. } = response.tx_results[0].clone() else {
-            panic!("not executed: {:?}", response.tx_results[0]);
-        };
-        let block = self
+        let outcome = self
             .node
-            .app
-            .shared()
-            .chain()
-            .block(self.node.height())
-            .expect("read")
-            .expect("block");
-        (
-            success,
-            block.receipts[0].revert_reason.clone().unwrap_or_default(),
-        )
+            .execute_one(&signer, to, value, call.abi_encode(), 500_000);
+        self.check_books();
+        outcome
     }
 
     /// Produces empty blocks, checking the books after each.
