@@ -259,28 +259,15 @@ fn block_path_alone(signers: &[Signer], raws: &[Bytes], block_size: usize) -> an
         raws.len()
     );
     let started = Instant::now();
-    let (mut finalize_seconds, mut commit_seconds) = (0f64, 0f64);
-    let mut executed = 0;
+    let mut clock = BlockClock::default();
     for (i, chunk) in raws.chunks(block_size).enumerate() {
-        let t = Instant::now();
-        let response = app.finalize_block(FinalizeBlock {
-            height: i as u64 + 1,
-            time: 1_700_000_000 + i as u64,
-            proposer,
-            decided_last_commit: Default::default(),
-            misbehavior: vec![],
-            txs: chunk.to_vec(),
-        })?;
-        finalize_seconds += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        app.commit()?;
-        commit_seconds += t.elapsed().as_secs_f64();
-        executed += response
-            .tx_results
-            .iter()
-            .filter(|r| matches!(r, TxOutcome::Executed { success: true, .. }))
-            .count();
+        clock.run_block(&mut app, i, proposer, chunk.to_vec())?;
     }
+    let BlockClock {
+        executed,
+        finalize_seconds,
+        commit_seconds,
+    } = clock;
     let seconds = started.elapsed().as_secs_f64();
     if executed != raws.len() {
         anyhow::bail!("only {executed} of {} transfers executed", raws.len());
@@ -292,6 +279,45 @@ fn block_path_alone(signers: &[Signer], raws: &[Bytes], block_size: usize) -> an
         commit_seconds,
         root: app.info()?.last_block_app_hash.into(),
     })
+}
+
+/// Runs bench blocks one by one, adding up the time in `finalize_block` and in `commit` and the
+/// transactions that succeeded.
+#[derive(Default)]
+struct BlockClock {
+    executed: usize,
+    finalize_seconds: f64,
+    commit_seconds: f64,
+}
+
+impl BlockClock {
+    fn run_block(
+        &mut self,
+        app: &mut SheafApp,
+        index: usize,
+        proposer: [u8; 20],
+        txs: Vec<Bytes>,
+    ) -> anyhow::Result<()> {
+        let t = Instant::now();
+        let response = app.finalize_block(FinalizeBlock {
+            height: index as u64 + 1,
+            time: 1_700_000_000 + index as u64,
+            proposer,
+            decided_last_commit: Default::default(),
+            misbehavior: vec![],
+            txs,
+        })?;
+        self.finalize_seconds += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        app.commit()?;
+        self.commit_seconds += t.elapsed().as_secs_f64();
+        self.executed += response
+            .tx_results
+            .iter()
+            .filter(|r| matches!(r, TxOutcome::Executed { success: true, .. }))
+            .count();
+        Ok(())
+    }
 }
 
 /// A fresh on-disk dev chain whose genesis funds `signers` and fits `block_size` transfers per block.
@@ -354,29 +380,17 @@ fn run_blocks(
             }
         }
     });
-    let (mut executed, mut finalize_seconds, mut commit_seconds) = (0usize, 0f64, 0f64);
+    let mut clock = BlockClock::default();
     let mut first_block_done: Option<(Instant, usize)> = None;
     for (i, chunk) in rx.iter().enumerate() {
-        let t = Instant::now();
-        let response = app.finalize_block(FinalizeBlock {
-            height: i as u64 + 1,
-            time: 1_700_000_000 + i as u64,
-            proposer,
-            decided_last_commit: Default::default(),
-            misbehavior: vec![],
-            txs: chunk,
-        })?;
-        finalize_seconds += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        app.commit()?;
-        commit_seconds += t.elapsed().as_secs_f64();
-        executed += response
-            .tx_results
-            .iter()
-            .filter(|r| matches!(r, TxOutcome::Executed { success: true, .. }))
-            .count();
-        first_block_done.get_or_insert((Instant::now(), executed));
+        clock.run_block(&mut app, i, proposer, chunk)?;
+        first_block_done.get_or_insert((Instant::now(), clock.executed));
     }
+    let BlockClock {
+        executed,
+        finalize_seconds,
+        commit_seconds,
+    } = clock;
     admission
         .join()
         .map_err(|_| anyhow::anyhow!("admission thread panicked"))?;
