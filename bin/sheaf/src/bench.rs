@@ -165,10 +165,7 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
         let next = std::sync::atomic::AtomicUsize::new(0);
         rate(&|| {
             let (_, app, _) = &chains[next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)];
-            let shared = app.shared();
-            sample.par_iter().for_each(|raw| {
-                shared.check_tx(raw).expect("bench tx is admissible");
-            });
+            admit_all(&app.shared(), sample);
         })
     };
     let serial = run_blocks(&signers, &raws, block_size, false)?;
@@ -250,10 +247,7 @@ struct Run {
 /// block is the CPU that the block itself costs, which recovery must share the cores with.
 fn block_path_alone(signers: &[Signer], raws: &[Bytes], block_size: usize) -> anyhow::Result<Run> {
     let (_dir, mut app, proposer) = fresh_transfer_chain(signers, block_size)?;
-    let shared = app.shared();
-    raws.par_iter().for_each(|raw| {
-        shared.check_tx(raw).expect("bench tx is admissible");
-    });
+    admit_all(&app.shared(), raws);
     eprintln!(
         "running {} transfers in blocks of {block_size} (block path alone)…",
         raws.len()
@@ -279,6 +273,13 @@ fn block_path_alone(signers: &[Signer], raws: &[Bytes], block_size: usize) -> an
         commit_seconds,
         root: app.info()?.last_block_app_hash.into(),
     })
+}
+
+/// Admits every transaction through `check_tx` on the current rayon pool, as RPC would.
+fn admit_all(shared: &sheaf_app::Shared, raws: &[Bytes]) {
+    raws.par_iter().for_each(|raw| {
+        shared.check_tx(raw).expect("bench tx is admissible");
+    });
 }
 
 /// Runs bench blocks one by one, adding up the time in `finalize_block` and in `commit` and the
@@ -369,11 +370,7 @@ fn run_blocks(
     let admission = std::thread::spawn(move || {
         for chunk in chunks {
             if pipelined {
-                admission_pool.install(|| {
-                    chunk.par_iter().for_each(|raw| {
-                        shared.check_tx(raw).expect("bench tx is admissible");
-                    })
-                });
+                admission_pool.install(|| admit_all(&shared, &chunk));
             }
             if tx.send(chunk).is_err() {
                 return;

@@ -7,7 +7,7 @@ use sheaf_abi::system::{
     UNISWAP_V2_ROUTER, WETH,
 };
 use sheaf_amm::{AmmRead, calls as amm_calls, router as amm_router, weth};
-use sheaf_bank::{BankRead, BankWrite};
+use sheaf_bank::{Account, BankRead, BankWrite};
 use sheaf_module_api::{BlockContext, CallEnv, Revert, intrinsic_gas};
 use sheaf_state::{Delta, StateRead, StateWrite};
 use sheaf_tx::SignedTx;
@@ -161,9 +161,9 @@ pub fn simulate<S: StateRead>(
 
 /// The admission rules besides nonce order, shared by mempool admission and execution: the fee
 /// cap covers the base fee, the gas limit covers intrinsic gas and fits in `gas_room`, and the
-/// sender can pay `gas_limit * fee cap + value`.
-pub fn check_payable<S: StateRead>(
-    state: &S,
+/// sender, who holds `balance`, can pay `gas_limit * fee cap + value`.
+pub fn check_payable(
+    balance: U256,
     tx: &SignedTx,
     base_fee: u64,
     gas_room: u64,
@@ -187,7 +187,6 @@ pub fn check_payable<S: StateRead>(
             left: gas_room,
         });
     }
-    let balance = state.eth_balance(&tx.sender);
     if balance < tx.max_cost() {
         return Err(InvalidTx::InsufficientFunds {
             sender: tx.sender,
@@ -207,7 +206,8 @@ pub fn execute_tx<P: StateRead>(
     gas_left: u64,
 ) -> Result<StoredReceipt, InvalidTx> {
     let sender = tx.sender;
-    let expected = block.nonce(&sender);
+    let account = block.account(&sender);
+    let expected = account.nonce;
     if tx.nonce() < expected {
         return Err(InvalidTx::NonceTooLow {
             expected,
@@ -220,9 +220,15 @@ pub fn execute_tx<P: StateRead>(
             found: tx.nonce(),
         });
     }
-    check_payable(block, tx, ctx.base_fee, gas_left)?;
+    check_payable(account.balance, tx, ctx.base_fee, gas_left)?;
 
-    block.set_nonce(&sender, expected + 1);
+    block.put_account(
+        &sender,
+        Account {
+            nonce: expected + 1,
+            ..account
+        },
+    );
     let to = tx.to();
     let wanted = intrinsic_gas(tx.input()) + call_gas(block, &to, tx.input());
     let env = CallEnv {

@@ -265,15 +265,15 @@ impl Shared {
             base_fee,
         } = *view;
         let tx = self.decode(raw, chain_id)?;
-        let expected = snapshot.nonce(&tx.sender);
-        if tx.nonce() < expected {
+        let sender = snapshot.account(&tx.sender);
+        if tx.nonce() < sender.nonce {
             return Err(InvalidTx::NonceTooLow {
-                expected,
+                expected: sender.nonce,
                 found: tx.nonce(),
             }
             .into());
         }
-        execute::check_payable(snapshot, &tx, base_fee, params.block_gas_limit)?;
+        execute::check_payable(sender.balance, &tx, base_fee, params.block_gas_limit)?;
         let mut cache = self.recovered.lock();
         if cache.len() >= RECOVERED_CACHE_LIMIT {
             cache.clear();

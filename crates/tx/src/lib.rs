@@ -99,20 +99,6 @@ impl SignedTx {
 
 /// Decodes and checks one raw transaction (the bytes `eth_sendRawTransaction` receives).
 pub fn decode(raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
-    decode_inner(raw, chain_id, None)
-}
-
-/// As [`decode`], for bytes whose sender an earlier [`decode`] already recovered (the mempool's
-/// admission check): every rule is checked again except the signature recovery itself.
-pub fn decode_with_sender(raw: &[u8], chain_id: u64, sender: Address) -> Result<SignedTx, TxError> {
-    decode_inner(raw, chain_id, Some(sender))
-}
-
-fn decode_inner(
-    raw: &[u8],
-    chain_id: u64,
-    known_sender: Option<Address>,
-) -> Result<SignedTx, TxError> {
     if raw.len() > MAX_TX_BYTES {
         return Err(TxError::Oversized {
             size: raw.len(),
@@ -149,12 +135,9 @@ fn decode_inner(
     if envelope.signature().s() > SECP256K1N_HALF {
         return Err(TxError::HighS);
     }
-    let sender = match known_sender {
-        Some(sender) => sender,
-        None => envelope
-            .recover_signer()
-            .map_err(|_| TxError::BadSignature)?,
-    };
+    let sender = envelope
+        .recover_signer()
+        .map_err(|_| TxError::BadSignature)?;
     Ok(SignedTx {
         hash: *envelope.tx_hash(),
         sender,

@@ -233,10 +233,7 @@ pub trait BankWrite: StateWrite {
             },
         );
         if !burned.is_zero() {
-            let supply = self.eth_supply();
-            self.put_u256(state_key::eth_supply(), supply - burned);
-            let burned_so_far = self.eth_burned();
-            self.put_u256(state_key::eth_burned(), burned_so_far + burned);
+            record_burn(self, burned);
         }
         if !tip.is_zero() {
             let proposer_balance = self.eth_balance(proposer);
@@ -251,10 +248,7 @@ pub trait BankWrite: StateWrite {
         self.require_eth(from, amount)?;
         let balance = self.eth_balance(from);
         self.put_eth_balance(from, balance - amount);
-        let supply = self.eth_supply();
-        self.put_u256(state_key::eth_supply(), supply - amount);
-        let burned = self.get_u256(&state_key::eth_burned());
-        self.put_u256(state_key::eth_burned(), burned + amount);
+        record_burn(self, amount);
         Ok(())
     }
 
@@ -476,6 +470,15 @@ pub trait BankWrite: StateWrite {
 }
 
 impl<T: StateWrite + ?Sized> BankWrite for T {}
+
+/// Takes `amount`, already removed from some balance, out of the supply and adds it to the
+/// burned total. Not part of [`BankWrite`]: on its own it would unbalance the books.
+fn record_burn<S: StateWrite + ?Sized>(state: &mut S, amount: U256) {
+    let supply = state.eth_supply();
+    state.put_u256(state_key::eth_supply(), supply - amount);
+    let burned = state.eth_burned();
+    state.put_u256(state_key::eth_burned(), burned + amount);
+}
 
 /// Adds `amount` to a token's supply and to `to`'s balance; the callers decide who may.
 fn increase_supply<S: StateWrite + ?Sized>(
