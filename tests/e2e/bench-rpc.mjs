@@ -57,9 +57,13 @@ async function run(name, start) {
 const anvil = () => spawnAnvil(GAS_LIMIT);
 const sheaf = () => spawnSheaf(GAS_LIMIT);
 
-const results = [await run('anvil', anvil), await run('sheaf', sheaf)];
+// ONLY=sheaf (or anvil) runs one chain, for profiling one side; the ratio needs both.
+const only = process.env.ONLY;
+const results = [];
+if (only !== 'sheaf') results.push(await run('anvil', anvil));
+if (only !== 'anvil') results.push(await run('sheaf', sheaf));
 for (const r of results) {
   console.log(`${r.name.padEnd(6)} ${r.txs} transfers in ${r.seconds.toFixed(2)} s (all sent after ${r.sendSeconds.toFixed(2)} s): ${r.txPerSecond.toFixed(0)} tx/s`);
 }
 console.log(`block gas limit: ${GAS_LIMIT ?? 'default (30M)'}`);
-console.log(`sheaf / anvil = ${(results[1].txPerSecond / results[0].txPerSecond).toFixed(2)}x`);
+if (results.length === 2) console.log(`sheaf / anvil = ${(results[1].txPerSecond / results[0].txPerSecond).toFixed(2)}x`);

@@ -222,6 +222,13 @@ pub struct Shared {
     commits: AtomicU64,
 }
 
+/// A transaction that passed admission, with the sender's nonce in the state it was checked
+/// against.
+pub struct Admitted {
+    pub tx: SignedTx,
+    pub account_nonce: u64,
+}
+
 struct AdmissionView {
     snapshot: sheaf_state::Snapshot,
     chain_id: u64,
@@ -255,6 +262,12 @@ impl Shared {
     /// Decodes and checks a transaction against the latest committed state, the way the mempool
     /// admits it. The sender is remembered for block execution.
     pub fn check_tx(&self, raw: &[u8]) -> Result<SignedTx, CheckTxError> {
+        self.admit(raw).map(|admitted| admitted.tx)
+    }
+
+    /// [`Shared::check_tx`], also returning the sender's committed nonce that the check read, so
+    /// a mempool can place the transaction without opening the state again.
+    pub fn admit(&self, raw: &[u8]) -> Result<Admitted, CheckTxError> {
         let view = self
             .admission_view()
             .map_err(|_| TxError::Rlp("chain not started".into()))?;
@@ -279,7 +292,10 @@ impl Shared {
             cache.clear();
         }
         cache.insert(tx.hash, (chain_id, tx.clone()));
-        Ok(tx)
+        Ok(Admitted {
+            tx,
+            account_nonce: sender.nonce,
+        })
     }
 
     fn admission_view(&self) -> Result<Arc<AdmissionView>, AppError> {

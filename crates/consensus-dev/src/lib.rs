@@ -14,7 +14,9 @@ use std::{
 
 use alloy_primitives::{Address, B256};
 use parking_lot::Mutex;
-use sheaf_app::{AppError, Application, CommitInfo, FinalizeBlock, Shared, SheafApp, TxOutcome};
+use sheaf_app::{
+    Admitted, AppError, Application, CommitInfo, FinalizeBlock, Shared, SheafApp, TxOutcome,
+};
 use sheaf_bank::BankRead;
 use sheaf_mempool::{Mempool, SubmitError, TxPool};
 use sheaf_tx::SignedTx;
@@ -44,22 +46,28 @@ pub struct DevPool {
     shared: Arc<Shared>,
     mempool: Mutex<Mempool>,
     wake: Mutex<mpsc::Sender<()>>,
+    /// With `--block-time 0` a transaction wakes the driver; with a block clock it waits for the
+    /// clock, and waking the driver thread per transaction would only cost a context switch each.
+    mines_on_arrival: bool,
+    /// Set by the first transaction since the driver last woke, so a burst wakes it once.
+    wake_sent: AtomicBool,
     heads: broadcast::Sender<u64>,
 }
 
 impl TxPool for DevPool {
     fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError> {
-        let tx = self.shared.check_tx(raw)?;
+        let Admitted { tx, account_nonce } = self.shared.admit(raw)?;
         let hash = tx.hash;
-        let account_nonce = self
-            .shared
-            .latest_snapshot()
-            .map(|s| s.nonce(&tx.sender))
-            .unwrap_or_default();
         self.mempool.lock().insert(tx, account_nonce)?;
-        // The driver may have stopped; a transaction then simply waits.
-        let _ = self.wake.lock().send(());
+        if self.mines_on_arrival && !self.wake_sent.swap(true, Ordering::AcqRel) {
+            // The driver may have stopped; a transaction then simply waits.
+            let _ = self.wake.lock().send(());
+        }
         Ok(hash)
+    }
+
+    fn submit_waits(&self) -> bool {
+        false
     }
 
     fn pending_nonce(&self, sender: &Address, account_nonce: u64) -> u64 {
@@ -109,6 +117,8 @@ impl DevDriver {
             shared,
             mempool: Mutex::new(Mempool::default()),
             wake: Mutex::new(wake_tx),
+            mines_on_arrival: config.block_time.is_zero(),
+            wake_sent: AtomicBool::new(false),
             heads,
         });
         let stop = Arc::new(AtomicBool::new(false));
@@ -153,6 +163,9 @@ fn run(
                 // Sleep until a transaction (or stop) arrives.
                 let _ = wake.recv();
             }
+            // Acquire: a submitter that saw the flag set inserted before setting it, so this
+            // block's selection sees its transaction.
+            pool.wake_sent.swap(false, Ordering::AcqRel);
             while wake.try_recv().is_ok() {}
         } else {
             let now = Instant::now();

@@ -48,6 +48,12 @@ pub enum SubmitError {
 pub trait TxPool: Send + Sync {
     /// Admits raw transaction bytes; returns the transaction hash.
     fn submit(&self, raw: &[u8]) -> Result<B256, SubmitError>;
+    /// Whether `submit` may wait on something outside the process (CometBFT's RPC). When it
+    /// cannot, RPC runs it on its async workers: handing each call to a blocking thread costs
+    /// more in thread wake-ups than the ~50 µs of signature recovery it would move.
+    fn submit_waits(&self) -> bool {
+        true
+    }
     /// The nonce a sender's next transaction should carry, counting pending ones.
     fn pending_nonce(&self, sender: &Address, account_nonce: u64) -> u64;
     fn pending_tx(&self, hash: &B256) -> Option<SignedTx>;

@@ -12,7 +12,7 @@ pub mod web;
 use std::{net::SocketAddr, sync::Arc};
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{Address, B256, Bytes, U64};
+use alloy_primitives::{Address, B256, U64};
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use jsonrpsee::{
     PendingSubscriptionSink, RpcModule,
@@ -116,6 +116,7 @@ fn register_blocking<T: serde::Serialize + Clone + Send + 'static>(
 
 /// Builds the method table. `heads` (when the driver provides it) feeds `eth_subscribe`.
 pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<EthApi> {
+    let submit_waits = api.pool.submit_waits();
     let mut m = RpcModule::new(api);
     register(&mut m, "web3_clientVersion", |api, _| {
         Ok(api.client_version())
@@ -169,10 +170,12 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
         let mut a = Args::new(p);
         api.estimate_gas(a.next()?, a.optional()?)
     });
-    register_blocking(&mut m, "eth_sendRawTransaction", |api, p| {
-        let mut a = Args::new(p);
-        api.send_raw_transaction(a.next::<Bytes>()?)
-    });
+    let send_raw: Handler<B256> = |api, p| api.send_raw_transaction(Args::new(p).next()?);
+    if submit_waits {
+        register_blocking(&mut m, "eth_sendRawTransaction", send_raw);
+    } else {
+        register(&mut m, "eth_sendRawTransaction", send_raw);
+    }
     register(&mut m, "eth_getBlockByNumber", |api, p| {
         let mut a = Args::new(p);
         api.block_by_number(a.next()?, a.optional()?.unwrap_or(false))
