@@ -183,7 +183,7 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
     let end_to_end = count as f64 / elapsed;
     let ratio = end_to_end / all_cores;
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::json!({
                 "txs": count, "senders": senders, "block_size": block_size,
@@ -193,41 +193,41 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
             })
         );
     } else {
-        println!(
+        out!(
             "transfers                {count} ({senders} senders, {block_size} per block, {} threads)",
             rayon::current_num_threads()
         );
-        println!("ecrecover, one core      {one_core:>10.0} /s");
-        println!("ecrecover, all cores     {all_cores:>10.0} /s");
-        println!(
+        out!("ecrecover, one core      {one_core:>10.0} /s");
+        out!("ecrecover, all cores     {all_cores:>10.0} /s");
+        out!(
             "admission, all cores     {admission:>10.0} /s    (check_tx: recovery, nonce and balance checks)"
         );
-        println!(
+        out!(
             "end to end, serial       {serial_rate:>10.0} tx/s  (recover inside finalize_block, execute, commit)"
         );
-        println!(
+        out!(
             "end to end, pipelined    {end_to_end:>10.0} tx/s  (admission recovers senders while the previous block runs)"
         );
-        println!(
+        out!(
             "block path alone         {block_path_rate:>10.0} tx/s  (finalize + commit, every sender recovered beforehand)"
         );
-        println!(
+        out!(
             "sustained, pipelined     {:>10.0} tx/s  (blocks 2..N, without the first block's wait)",
             pipelined.sustained_per_s
         );
-        println!(
+        out!(
             "end to end / all-core ecrecover = {:.0}%, sustained / all-core ecrecover = {:.0}%",
             ratio * 100.0,
             pipelined.sustained_per_s / all_cores * 100.0
         );
-        println!(
+        out!(
             "serial: {:.2} s in finalize_block, {:.2} s in commit; block path alone: {:.2} s and {:.2} s",
             serial.finalize_seconds,
             serial.commit_seconds,
             block_path.finalize_seconds,
             block_path.commit_seconds
         );
-        println!("final app hash           {root}");
+        out!("final app hash           {root}");
     }
     Ok(())
 }
@@ -520,11 +520,11 @@ fn swaps(count: usize, senders: usize, block_size: usize) -> anyhow::Result<()> 
     if executed != count {
         anyhow::bail!("only {executed} of {count} swaps succeeded: the benchmark is invalid");
     }
-    println!(
+    out!(
         "swaps                    {count} ({senders} senders, {block_size} per block, {} threads)",
         rayon::current_num_threads()
     );
-    println!(
+    out!(
         "end to end               {:>10.0} swaps/s  (decode, recover, router + pair, commit)",
         count as f64 / seconds
     );
@@ -580,13 +580,11 @@ fn evm_swaps(swaps: usize, swappers: usize, rounds: usize) -> anyhow::Result<()>
         rates[rates.len() / 2]
     };
     let (native, evm) = (median(&mut native_rates), median(&mut evm_rates));
-    println!("swaps per engine per round {swaps} ({swappers} swappers, {rounds} rounds, medians)");
-    println!(
+    out!("swaps per engine per round {swaps} ({swappers} swappers, {rounds} rounds, medians)");
+    out!(
         "native amm module        {native:>10.0} swaps/s  (Router02 swapExactTokensForTokens, overlay per tx)"
     );
-    println!(
-        "revm, Solidity pair      {evm:>10.0} swaps/s  (same swap, same amounts out, CacheDB)"
-    );
-    println!("ratio native / revm      {:>10.1}x", native / evm);
+    out!("revm, Solidity pair      {evm:>10.0} swaps/s  (same swap, same amounts out, CacheDB)");
+    out!("ratio native / revm      {:>10.1}x", native / evm);
     Ok(())
 }

@@ -203,17 +203,22 @@ pub fn run(stakers: &[u64], ops: usize) -> anyhow::Result<()> {
     for &n in stakers {
         rows.push(measure(n.max(1), ops.max(1))?);
     }
-    println!(
+    out!(
         "stakers      deposit µs  harvest µs  Merkle update µs  store reads  keys written  (medians of {ops} samples)"
     );
     for r in &rows {
-        println!(
+        out!(
             "{:>9}  {:>10.1}  {:>10.1}  {:>16.1}  {:>11}  {:>12}",
-            r.stakers, r.deposit_us, r.harvest_us, r.merkle_us, r.reads, r.writes
+            r.stakers,
+            r.deposit_us,
+            r.harvest_us,
+            r.merkle_us,
+            r.reads,
+            r.writes
         );
     }
     if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
-        println!(
+        out!(
             "ratio {}→{} stakers: deposit {:.2}×, harvest {:.2}×, Merkle {:.2}×",
             first.stakers,
             last.stakers,

@@ -161,16 +161,16 @@ pub fn init(args: InitArgs) -> anyhow::Result<()> {
     )?;
     std::fs::write(&config, text)?;
 
-    println!(
+    out!(
         "initialised {} (chain {})",
         args.home.display(),
         consensus_chain_id(genesis.chain_id)
     );
-    println!(
+    out!(
         "  start the app:      sheaf node --home {}",
         args.home.display()
     );
-    println!(
+    out!(
         "  start consensus:    {} start --home {}",
         args.cometbft,
         comet_home.display()
@@ -206,10 +206,10 @@ pub fn run(
         let (addr, handle) = sheaf_rpc::serve(shared.clone(), pool, None, &rpc)
             .await
             .with_context(|| format!("cannot serve JSON-RPC on {}", rpc.addr))?;
-        println!("Sheaf node on CometBFT");
-        println!("  JSON-RPC: http://{addr}");
-        println!("  ABCI:     tcp://{abci_addr}");
-        println!("  chain id: {}", shared.chain_id()?);
+        out!("Sheaf node on CometBFT");
+        out!("  JSON-RPC: http://{addr}");
+        out!("  ABCI:     tcp://{abci_addr}");
+        out!("  chain id: {}", shared.chain_id()?);
         tokio::select! {
             result = abci => {
                 handle.stop().ok();
@@ -455,18 +455,19 @@ pub fn localnet(command: LocalnetCommand) -> anyhow::Result<()> {
             for i in 0..n {
                 record_pids(&args.home, &start_node(&args, i)?)?;
             }
-            println!(
+            out!(
                 "localnet of {n} validators in {} (chain sheaf-24239)",
                 args.home.display()
             );
             for i in 0..n {
                 let p = node_ports(&args, i);
-                println!(
+                out!(
                     "  node{i}: JSON-RPC http://127.0.0.1:{}  CometBFT RPC http://127.0.0.1:{}",
-                    p.rpc, p.comet_rpc
+                    p.rpc,
+                    p.comet_rpc
                 );
             }
-            println!(
+            out!(
                 "  stop with: sheaf localnet stop --home {}",
                 args.home.display()
             );
@@ -477,7 +478,7 @@ pub fn localnet(command: LocalnetCommand) -> anyhow::Result<()> {
                 bail!("there is no node{node} in {}", args.home.display());
             }
             record_pids(&args.home, &start_node(&args, node)?)?;
-            println!("started node{node}");
+            out!("started node{node}");
             Ok(())
         }
         LocalnetCommand::AddNode(args) => {
@@ -511,13 +512,14 @@ pub fn localnet(command: LocalnetCommand) -> anyhow::Result<()> {
             configure_node(&args, n, &home, &peers)?;
             record_pids(&args.home, &start_node(&args, n)?)?;
             let p = node_ports(&args, n);
-            println!(
+            out!(
                 "node{n}: JSON-RPC http://127.0.0.1:{}  CometBFT RPC http://127.0.0.1:{}",
-                p.rpc, p.comet_rpc
+                p.rpc,
+                p.comet_rpc
             );
             let key = comet.join("config/priv_validator_key.json");
-            println!("  consensus key: {}", key.display());
-            println!(
+            out!("  consensus key: {}", key.display());
+            out!(
                 "  make it a validator: sheaf validator deposit --from <account> --key {}",
                 key.display()
             );
@@ -531,7 +533,7 @@ pub fn localnet(command: LocalnetCommand) -> anyhow::Result<()> {
                 let _ = std::process::Command::new("kill").arg(pid).status();
             }
             std::fs::remove_file(&path)?;
-            println!("stopped the localnet in {}", home.display());
+            out!("stopped the localnet in {}", home.display());
             Ok(())
         }
     }

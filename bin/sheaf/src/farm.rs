@@ -114,11 +114,11 @@ pub fn run(command: FarmCommand, common: &Common) -> anyhow::Result<()> {
             let user = user.map(|u| keys::address(&keystore, &u)).transpose()?;
             let list: Vec<Value> = client.call("sheaf_farms", json!([quote, user]))?;
             if list.is_empty() {
-                println!("no farms yet");
+                out!("no farms yet");
             }
             for f in list {
                 let per_block = wallet::base_units(&f["rewardPerBlock"]);
-                println!(
+                out!(
                     "farm {}  {}  {}/{} points  {} SHF/block  staked {}  TVL {}  APR {}",
                     f["pid"],
                     f["stakedSymbol"].as_str().unwrap_or("?"),
@@ -137,7 +137,7 @@ pub fn run(command: FarmCommand, common: &Common) -> anyhow::Result<()> {
                     },
                 );
                 if let Some(u) = f["user"].as_object() {
-                    println!(
+                    out!(
                         "        you: staked {}, pending {} SHF",
                         format_units(wallet::base_units(&u["staked"]), 18),
                         format_units(wallet::base_units(&u["pendingReward"]), 18)
@@ -169,7 +169,7 @@ pub fn run(command: FarmCommand, common: &Common) -> anyhow::Result<()> {
                 to: signer.address,
             };
             wallet::send_call(&client, &signer, MASTER_CHEF, call)?;
-            println!(
+            out!(
                 "staked {} in farm {pid}",
                 wallet::show(amount, &token.symbol, token.decimals)
             );
@@ -212,7 +212,7 @@ pub fn run(command: FarmCommand, common: &Common) -> anyhow::Result<()> {
                     .collect(),
             };
             if pids.is_empty() {
-                println!("nothing to harvest");
+                out!("nothing to harvest");
             }
             for pid in pids {
                 let call = IMasterChef::harvestCall {

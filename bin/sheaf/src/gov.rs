@@ -300,7 +300,7 @@ pub fn run(command: GovCommand, common: &Common) -> anyhow::Result<()> {
     match command {
         GovCommand::Info { user } => {
             let g: Value = client.call("sheaf_governance", json!([]))?;
-            println!(
+            out!(
                 "GOV {}  supply {}  emission {} a block to SHF stakers ({} SHF staked)",
                 g["govToken"].as_str().unwrap_or("?"),
                 gov_units(&g["govSupply"]),
@@ -308,7 +308,7 @@ pub fn run(command: GovCommand, common: &Common) -> anyhow::Result<()> {
                 format_units(wallet::base_units(&g["totalStaked"]), 18)
             );
             for p in g["params"].as_array().into_iter().flatten() {
-                println!(
+                out!(
                     "  {:<18} {:>28}   [{}..{}] {}",
                     p["name"].as_str().unwrap_or(""),
                     p["value"].as_str().unwrap_or(""),
@@ -317,9 +317,9 @@ pub fn run(command: GovCommand, common: &Common) -> anyhow::Result<()> {
                     p["doc"].as_str().unwrap_or("")
                 );
             }
-            println!("treasury ({}):", g["governor"].as_str().unwrap_or("?"));
+            out!("treasury ({}):", g["governor"].as_str().unwrap_or("?"));
             for entry in g["treasury"].as_array().into_iter().flatten() {
-                println!(
+                out!(
                     "  {} {}",
                     format_units(wallet::base_units(&entry[1]), 18),
                     entry[0].as_str().unwrap_or("")
@@ -346,19 +346,19 @@ pub fn run(command: GovCommand, common: &Common) -> anyhow::Result<()> {
                     GOV_STAKING,
                     IGovStaking::cooldownOfCall { user: who },
                 )?;
-                println!("{user} ({who}):");
-                println!(
+                out!("{user} ({who}):");
+                out!(
                     "  GOV {} (delegated to {delegate}), votes {}",
                     format_units(balance, 18),
                     format_units(votes, 18)
                 );
-                println!(
+                out!(
                     "  staked {} SHF, earning; pending {} GOV",
                     format_units(staked, 18),
                     format_units(pending, 18)
                 );
                 if !cooling.amount.is_zero() {
-                    println!(
+                    out!(
                         "  cooling {} SHF until block {}",
                         format_units(cooling.amount, 18),
                         cooling.cooldownEnd
@@ -406,7 +406,7 @@ pub fn run(command: GovCommand, common: &Common) -> anyhow::Result<()> {
                     user: signer.address,
                 },
             )?;
-            println!(
+            out!(
                 "{} SHF cooling down; `sheaf gov withdraw` from block {}",
                 format_units(cooling.amount, 18),
                 cooling.cooldownEnd
@@ -452,11 +452,11 @@ pub fn run(command: GovCommand, common: &Common) -> anyhow::Result<()> {
                 .position(|p| p["id"].as_str() == Some(id.as_str()))
                 .context("the proposal is not listed")?;
             let p = &list[index];
-            println!("proposal {index} (id {id})");
+            out!("proposal {index} (id {id})");
             for action in &actions {
-                println!("  - {action}");
+                out!("  - {action}");
             }
-            println!("  {}", next_step(p, head(&client)? + 1));
+            out!("  {}", next_step(p, head(&client)? + 1));
             Ok(())
         }
         GovCommand::Vote {
@@ -481,7 +481,7 @@ pub fn run(command: GovCommand, common: &Common) -> anyhow::Result<()> {
             };
             wallet::send_call(&client, &signer, GOVERNOR, call)?;
             let p = find(&client, &proposal_id.to_string())?;
-            println!(
+            out!(
                 "tally: for {}, against {}, abstain {}",
                 gov_units(&p["forVotes"]),
                 gov_units(&p["againstVotes"]),
@@ -501,7 +501,7 @@ pub fn run(command: GovCommand, common: &Common) -> anyhow::Result<()> {
                 },
             )?;
             let p = find(&client, &proposal_id.to_string())?;
-            println!("{}", next_step(&p, head(&client)? + 1));
+            out!("{}", next_step(&p, head(&client)? + 1));
             Ok(())
         }
         GovCommand::Execute { from, id } => {
@@ -516,7 +516,7 @@ pub fn run(command: GovCommand, common: &Common) -> anyhow::Result<()> {
         GovCommand::List => {
             let list = proposals(&client)?;
             if list.is_empty() {
-                println!("no proposals yet; `sheaf gov propose --help` shows how to make one");
+                out!("no proposals yet; `sheaf gov propose --help` shows how to make one");
             }
             let next = head(&client)? + 1;
             for (index, p) in list.iter().enumerate() {
@@ -526,29 +526,29 @@ pub fn run(command: GovCommand, common: &Common) -> anyhow::Result<()> {
                     .lines()
                     .next()
                     .unwrap_or("");
-                println!(
+                out!(
                     "{index:>3}  {:<9} for {} / against {} / abstain {}  {title}",
                     p["state"].as_str().unwrap_or("?"),
                     gov_units(&p["forVotes"]),
                     gov_units(&p["againstVotes"]),
                     gov_units(&p["abstainVotes"]),
                 );
-                println!("     {}", next_step(p, next));
+                out!("     {}", next_step(p, next));
             }
             Ok(())
         }
         GovCommand::Show { id } => {
             let p = find(&client, &id)?;
-            println!("id        {}", p["id"].as_str().unwrap_or(""));
-            println!("proposer  {}", p["proposer"].as_str().unwrap_or(""));
-            println!("state     {}", p["state"].as_str().unwrap_or(""));
-            println!(
+            out!("id        {}", p["id"].as_str().unwrap_or(""));
+            out!("proposer  {}", p["proposer"].as_str().unwrap_or(""));
+            out!("state     {}", p["state"].as_str().unwrap_or(""));
+            out!(
                 "votes     blocks {}..={} (snapshot {})",
                 p["snapshot"].as_u64().unwrap_or(0) + 1,
                 p["deadline"],
                 p["snapshot"]
             );
-            println!(
+            out!(
                 "tally     for {}, against {}, abstain {}; quorum {}",
                 gov_units(&p["forVotes"]),
                 gov_units(&p["againstVotes"]),
@@ -559,12 +559,12 @@ pub fn run(command: GovCommand, common: &Common) -> anyhow::Result<()> {
                     gov_units(&p["quorum"])
                 }
             );
-            println!("actions:");
+            out!("actions:");
             for action in p["actions"].as_array().into_iter().flatten() {
-                println!("  - {}", action.as_str().unwrap_or(""));
+                out!("  - {}", action.as_str().unwrap_or(""));
             }
-            println!("next      {}", next_step(&p, head(&client)? + 1));
-            println!("\n{}", p["description"].as_str().unwrap_or(""));
+            out!("next      {}", next_step(&p, head(&client)? + 1));
+            out!("\n{}", p["description"].as_str().unwrap_or(""));
             Ok(())
         }
     }

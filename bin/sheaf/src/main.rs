@@ -1,5 +1,17 @@
 //! `sheaf`: the node (`sheaf node --dev`) and a command-line client for it.
 
+/// `println!` for command output. Once stdout is closed (`sheaf query balance dev0 | head -1`
+/// after `head` has exited) there is nobody left to tell anything, so the command ends with
+/// the status a shell gives a process ended by SIGPIPE, instead of `println!`'s panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(141);
+        }
+    }};
+}
+
 mod bench;
 mod bench_farm;
 mod client;
@@ -260,13 +272,13 @@ fn run_keys(command: KeysCommand, dir: PathBuf) -> anyhow::Result<()> {
     match command {
         KeysCommand::List => {
             for (name, address) in keys::list(&dir)? {
-                println!("{name:<12} {address}");
+                out!("{name:<12} {address}");
             }
         }
         KeysCommand::New { name } => {
             let signer = sheaf_tx::sign::Signer::random();
             let path = keys::save(&dir, &name, &signer)?;
-            println!("{name} {} (saved to {})", signer.address, path.display());
+            out!("{name} {} (saved to {})", signer.address, path.display());
         }
         KeysCommand::Import { name, secret } => {
             let secret = secret
@@ -274,7 +286,7 @@ fn run_keys(command: KeysCommand, dir: PathBuf) -> anyhow::Result<()> {
                 .context("the secret must be 0x followed by 64 hex digits")?;
             let signer = sheaf_tx::sign::Signer::new(secret)?;
             let path = keys::save(&dir, &name, &signer)?;
-            println!("{name} {} (saved to {})", signer.address, path.display());
+            out!("{name} {} (saved to {})", signer.address, path.display());
         }
     }
     Ok(())
@@ -349,7 +361,7 @@ fn run_token(command: TokenCommand, common: &Common) -> anyhow::Result<()> {
                 .and_then(|l| l["topics"][1].as_str())
                 .map(|t| format!("0x{}", &t[26..]))
                 .context("no TokenCreated event in the receipt")?;
-            println!("token address {token}");
+            out!("token address {token}");
             Ok(())
         }
         TokenCommand::Transfer {
@@ -402,7 +414,7 @@ fn run_query(command: QueryCommand, common: &Common) -> anyhow::Result<()> {
                 Some(token) => vec![token],
                 None => {
                     let wei: U256 = client.call("eth_getBalance", json!([address, "latest"]))?;
-                    println!("{} ETH", format_units(wei, 18));
+                    out!("{} ETH", format_units(wei, 18));
                     let addresses: Value = client.call("sheaf_systemAddresses", json!([]))?;
                     let system: Vec<&str> =
                         sheaf_abi::system::ALL.iter().map(|(n, _)| *n).collect();
@@ -425,7 +437,7 @@ fn run_query(command: QueryCommand, common: &Common) -> anyhow::Result<()> {
                     IERC20::balanceOfCall { account: address }.abi_encode(),
                 )?;
                 let balance = IERC20::balanceOfCall::abi_decode_returns(&out)?;
-                println!("{}", wallet::show(balance, &token.symbol, token.decimals));
+                out!("{}", wallet::show(balance, &token.symbol, token.decimals));
             }
             Ok(())
         }
@@ -444,7 +456,7 @@ fn run_query(command: QueryCommand, common: &Common) -> anyhow::Result<()> {
             if block.is_null() {
                 bail!("no such block yet");
             }
-            println!("{}", serde_json::to_string_pretty(&block)?);
+            out!("{}", serde_json::to_string_pretty(&block)?);
             Ok(())
         }
         QueryCommand::Tx { hash } => {
@@ -453,7 +465,7 @@ fn run_query(command: QueryCommand, common: &Common) -> anyhow::Result<()> {
                 bail!("unknown transaction {hash}");
             }
             let receipt: Value = client.call("eth_getTransactionReceipt", json!([hash]))?;
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&json!({ "transaction": tx, "receipt": receipt }))?
             );
@@ -463,7 +475,7 @@ fn run_query(command: QueryCommand, common: &Common) -> anyhow::Result<()> {
             let addresses: std::collections::BTreeMap<String, Address> =
                 client.call("sheaf_systemAddresses", json!([]))?;
             for (name, address) in addresses {
-                println!("{name:<16} {address}");
+                out!("{name:<16} {address}");
             }
             Ok(())
         }

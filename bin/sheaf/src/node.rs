@@ -190,12 +190,12 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
 }
 
 fn print_banner(addr: SocketAddr, chain_id: u64) {
-    println!("Sheaf dev node");
-    println!("  JSON-RPC (HTTP + WebSocket): http://{addr}");
-    println!("  chain id: {chain_id} ({chain_id:#x})");
-    println!("  dev accounts (10,000 ETH each; public keys, dev only):");
+    out!("Sheaf dev node");
+    out!("  JSON-RPC (HTTP + WebSocket): http://{addr}");
+    out!("  chain id: {chain_id} ({chain_id:#x})");
+    out!("  dev accounts (10,000 ETH each; public keys, dev only):");
     for (i, (address, secret)) in DEV_KEYS.iter().enumerate() {
-        println!("    dev{i} {address} {secret}");
+        out!("    dev{i} {address} {secret}");
     }
-    println!("  `sheaf query addresses` lists the system addresses and tokens.");
+    out!("  `sheaf query addresses` lists the system addresses and tokens.");
 }

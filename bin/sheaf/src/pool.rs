@@ -223,20 +223,20 @@ pub fn run_swap(args: SwapArgs) -> anyhow::Result<()> {
         (spot_out - out.min(spot_out)) * U256::from(10_000) / spot_out
     };
     let min_out = at_least(out, slippage_bps(args.trade.slippage)?);
-    println!(
+    out!(
         "sell          {}",
         wallet::show(amount_in, &sell.symbol, sell.decimals)
     );
-    println!(
+    out!(
         "receive       {}",
         wallet::show(out, &buy.symbol, buy.decimals)
     );
-    println!(
+    out!(
         "price impact  {}.{:02}% (including the 0.3% pool fee)",
         impact_bps / U256::from(100),
         impact_bps % U256::from(100)
     );
-    println!(
+    out!(
         "min received  {} (slippage {}%)",
         wallet::show(min_out, &buy.symbol, buy.decimals),
         args.trade.slippage
@@ -302,7 +302,7 @@ pub fn run(command: PoolCommand, common: &Common) -> anyhow::Result<()> {
         PoolCommand::List { quote } => {
             let pools: Vec<Value> = client.call("sheaf_pools", json!([quote]))?;
             if pools.is_empty() {
-                println!("no pools yet");
+                out!("no pools yet");
             }
             for pool in pools {
                 print_pool(&client, &pool)?;
@@ -361,7 +361,7 @@ pub fn run(command: PoolCommand, common: &Common) -> anyhow::Result<()> {
                     tokenB: b.address,
                 },
             )?;
-            println!("pool {}/{} at {address}", a.symbol, b.symbol);
+            out!("pool {}/{} at {address}", a.symbol, b.symbol);
             Ok(())
         }
         PoolCommand::Add {
@@ -377,12 +377,12 @@ pub fn run(command: PoolCommand, common: &Common) -> anyhow::Result<()> {
             let (amount_a, amount_b) = matched_amounts(&client, &a, &b, amount_a, amount_b)?;
             let slippage = slippage_bps(trade.slippage)?;
             let (min_a, min_b) = (at_least(amount_a, slippage), at_least(amount_b, slippage));
-            println!(
+            out!(
                 "deposit up to {} and {}",
                 wallet::show(amount_a, &a.symbol, a.decimals),
                 wallet::show(amount_b, &b.symbol, b.decimals)
             );
-            println!(
+            out!(
                 "at least      {} and {} (slippage {}%)",
                 wallet::show(min_a, &a.symbol, a.decimals),
                 wallet::show(min_b, &b.symbol, b.decimals),
@@ -478,7 +478,7 @@ pub fn run(command: PoolCommand, common: &Common) -> anyhow::Result<()> {
                 liquidity * balance_b / supply,
             );
             let (min_a, min_b) = (at_least(out_a, slippage), at_least(out_b, slippage));
-            println!(
+            out!(
                 "withdraw {} and {} (at least {} and {})",
                 wallet::show(out_a, &a.symbol, a.decimals),
                 wallet::show(out_b, &b.symbol, b.decimals),
@@ -593,26 +593,26 @@ fn print_pool(client: &Client, pool: &Value) -> anyhow::Result<()> {
         wallet::token(client, &text("token1"))?,
     );
     let (s0, s1) = (display_symbol(&t0.symbol), display_symbol(&t1.symbol));
-    println!("{s0}/{s1}  {}", text("address"));
+    out!("{s0}/{s1}  {}", text("address"));
     let reserve = |k: &str, decimals: u8| format_units(number(k).unwrap_or_default(), decimals);
-    println!(
+    out!(
         "  reserves   {} {s0}, {} {s1}",
         reserve("reserve0", t0.decimals),
         reserve("reserve1", t1.decimals)
     );
-    println!("  TVL        {}", shown("tvl"));
-    println!(
+    out!("  TVL        {}", shown("tvl"));
+    out!(
         "  volume 24h {} (fees {})",
         shown("volume24h"),
         shown("fees24h")
     );
     match number("feeAprBps") {
-        Some(bps) => println!(
+        Some(bps) => out!(
             "  fee APR    {}.{:02}%",
             bps / U256::from(100),
             bps % U256::from(100)
         ),
-        None => println!("  fee APR    n/a"),
+        None => out!("  fee APR    n/a"),
     }
     Ok(())
 }

@@ -415,14 +415,14 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
 
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
-    println!(
+    out!(
         "{n} validators, {} epochs in {:.1} s; epoch transition median {:.1} ms, max {:.1} ms (one core)",
         args.epochs,
         started.elapsed().as_secs_f64(),
         sorted[sorted.len() / 2],
         sorted.last().copied().unwrap_or_default()
     );
-    println!(
+    out!(
         "wrote {}/epochs.csv, apr.csv, apr_vs_stake.svg, balances.svg",
         args.out.display()
     );

@@ -270,11 +270,11 @@ pub fn run(command: ValidatorCommand, common: &Common) -> anyhow::Result<()> {
                 use std::os::unix::fs::PermissionsExt;
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
             }
-            println!(
+            out!(
                 "consensus key {name}: {pubkey} (saved to {})",
                 path.display()
             );
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&deposit_data(chain, &secret, withdrawal, gwei))?
             );
@@ -317,7 +317,7 @@ pub fn run(command: ValidatorCommand, common: &Common) -> anyhow::Result<()> {
             wallet::report(&receipt)?;
             let view = validators(&client)?;
             if let Some(v) = find(&view, &pubkey) {
-                println!(
+                out!(
                     "validator {} is {}: {}",
                     v["index"],
                     v["status"].as_str().unwrap_or("?"),
@@ -331,29 +331,30 @@ pub fn run(command: ValidatorCommand, common: &Common) -> anyhow::Result<()> {
             let view = validators(&client)?;
             let v =
                 find(&view, &pubkey).with_context(|| format!("{pubkey} has made no deposit"))?;
-            println!("validator {}  {}", v["index"], pubkey);
-            println!("status            {}", v["status"].as_str().unwrap_or("?"));
-            println!("                  {}", explain(&v, &view));
-            println!("balance           {}", eth(&v["balanceGwei"]));
-            println!(
+            out!("validator {}  {}", v["index"], pubkey);
+            out!("status            {}", v["status"].as_str().unwrap_or("?"));
+            out!("                  {}", explain(&v, &view));
+            out!("balance           {}", eth(&v["balanceGwei"]));
+            out!(
                 "effective balance {} (voting power {})",
                 eth(&v["effectiveBalanceGwei"]),
                 v["power"]
             );
-            println!(
+            out!(
                 "withdrawals to    {}",
                 v["withdrawalAddress"].as_str().unwrap_or("?")
             );
-            println!(
+            out!(
                 "epoch now         {} ({} blocks each)",
-                view["epoch"], view["epochBlocks"]
+                view["epoch"],
+                view["epochBlocks"]
             );
             Ok(())
         }
         ValidatorCommand::List => {
             let view = validators(&client)?;
             let apr = view["aprBps"].as_u64().unwrap_or_default();
-            println!(
+            out!(
                 "epoch {}  total active {}  APR {}.{:02}% when online  activation queue {} ({} per epoch)  exiting {}",
                 view["epoch"],
                 eth(&view["totalActiveBalanceGwei"]),
@@ -365,13 +366,13 @@ pub fn run(command: ValidatorCommand, common: &Common) -> anyhow::Result<()> {
             );
             match view["withdrawalsHeight"].as_u64() {
                 Some(h) if view["withdrawalsEnabled"].as_bool().unwrap_or(false) => {
-                    println!("withdrawals enabled since block {h}")
+                    out!("withdrawals enabled since block {h}")
                 }
-                Some(h) => println!("withdrawals locked until block {h}"),
-                None => println!("withdrawals locked until governance enables them"),
+                Some(h) => out!("withdrawals locked until block {h}"),
+                None => out!("withdrawals locked until governance enables them"),
             }
             for v in view["validators"].as_array().into_iter().flatten() {
-                println!(
+                out!(
                     "{:>4}  {:<12} {:>14}  power {:>3}  {}",
                     v["index"],
                     v["status"].as_str().unwrap_or("?"),
@@ -409,7 +410,7 @@ pub fn run(command: ValidatorCommand, common: &Common) -> anyhow::Result<()> {
             }
             let view = validators(&client)?;
             if let Some(v) = find(&view, &pubkey) {
-                println!("{}", explain(&v, &view));
+                out!("{}", explain(&v, &view));
             }
             Ok(())
         }
@@ -423,10 +424,10 @@ pub fn run(command: ValidatorCommand, common: &Common) -> anyhow::Result<()> {
                 json!([hex(from_block), hex(to_block)]),
             )?;
             if events.is_empty() {
-                println!("no validator events in that range");
+                out!("no validator events in that range");
             }
             for e in events {
-                println!(
+                out!(
                     "block {:>6}  {}",
                     e["blockNumber"],
                     e["event"].as_str().unwrap_or("(undecoded)")
@@ -443,7 +444,7 @@ pub fn run(command: ValidatorCommand, common: &Common) -> anyhow::Result<()> {
                 DEPOSIT_CONTRACT,
                 IStaking::unjailCall { pubkey },
             )?;
-            println!("unjailed: back in the set from the next epoch");
+            out!("unjailed: back in the set from the next epoch");
             Ok(())
         }
     }

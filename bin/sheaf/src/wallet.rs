@@ -68,7 +68,7 @@ pub fn report(receipt: &Value) -> anyhow::Result<()> {
     let gas = quantity(&receipt["gasUsed"]).unwrap_or_default();
     let hash = receipt["transactionHash"].as_str().unwrap_or("?");
     if status == "0x1" {
-        println!("{hash} succeeded in block {block} (gas used {gas})");
+        out!("{hash} succeeded in block {block} (gas used {gas})");
         Ok(())
     } else {
         bail!("{hash} reverted in block {block} (gas used {gas}); `sheaf query tx {hash}` shows it")

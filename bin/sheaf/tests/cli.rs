@@ -152,3 +152,23 @@ fn cli_moves_eth_and_tokens_and_refuses_bad_input() {
         stderr(&down)
     );
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let node = DevNode::start(&["--block-time", "0"]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sheaf"))
+        .args(["query", "balance", "dev0"])
+        .env("SHEAF_RPC", &node.rpc)
+        .env("SHEAF_KEYSTORE", &node.keystore)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sheaf");
+    // Closed before the command has asked the node anything, so its first line finds no reader,
+    // as with `| head -1` once head has exited.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait for sheaf");
+    let stderr = stderr(&output);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+}
