@@ -19,7 +19,8 @@ use crate::{Common, client::Client, keys, wallet};
 
 #[derive(Subcommand)]
 pub enum ValidatorCommand {
-    /// Create a consensus key (`<name>.json`, CometBFT's format) and print its deposit data.
+    /// Create a consensus key (`<keystore>/validators/<name>.json`, CometBFT's format) and print
+    /// its deposit data.
     Keygen {
         #[arg(long)]
         name: String,
@@ -77,11 +78,11 @@ pub enum ValidatorCommand {
     },
 }
 
+/// Consensus keys live inside the keystore the user chose (`<keystore>/validators/`), so a
+/// `--keystore` of one's own keeps everything in that one place; they used to go beside it,
+/// into whatever directory contained the keystore.
 fn key_dir(keystore: &Path) -> PathBuf {
-    keystore
-        .parent()
-        .map(|p| p.join("validators"))
-        .unwrap_or_else(|| PathBuf::from("validators"))
+    keystore.join("validators")
 }
 
 fn key_path(keystore: &Path, name: &str) -> anyhow::Result<PathBuf> {

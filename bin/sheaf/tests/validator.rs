@@ -36,6 +36,9 @@ fn deposit_activate_exit_and_withdraw_after_the_upgrade() {
         "dev7",
     ]);
     assert!(keygen.contains("\"deposit_data_root\""), "{keygen}");
+    // The key stays inside the keystore the CLI was given.
+    let key_file = node.keystore.join("validators").join("v1.json");
+    assert!(key_file.exists(), "no {}", key_file.display());
     // A deposit below 1 ETH is refused before anything is sent.
     let small = node.run(&[
         "validator",
