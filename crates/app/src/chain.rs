@@ -59,14 +59,16 @@ impl StoredReceipt {
         alloy_primitives::logs_bloom(self.logs.iter())
     }
 
-    fn envelope(&self, tx_type: u8) -> ReceiptEnvelope {
+    /// The consensus receipt; `bloom` is [`StoredReceipt::bloom`], which the caller has
+    /// already computed for the header.
+    fn envelope(&self, tx_type: u8, bloom: Bloom) -> ReceiptEnvelope {
         let receipt = ReceiptWithBloom {
             receipt: Receipt {
                 status: Eip658Value::Eip658(self.success),
                 cumulative_gas_used: self.cumulative_gas_used,
                 logs: self.logs.clone(),
             },
-            logs_bloom: self.bloom(),
+            logs_bloom: bloom,
         };
         match tx_type {
             0 => ReceiptEnvelope::Legacy(receipt),
@@ -108,15 +110,18 @@ impl StoredBlock {
     ) -> Self {
         let envelopes: Vec<&TxEnvelope> = txs.iter().map(|tx| &tx.envelope).collect();
         header.transactions_root = calculate_transaction_root(&envelopes);
+        // Each receipt's bloom costs a keccak per address and topic: made once, used twice.
+        let blooms: Vec<Bloom> = receipts.iter().map(StoredReceipt::bloom).collect();
         let receipt_envelopes: Vec<ReceiptEnvelope> = txs
             .iter()
             .zip(&receipts)
-            .map(|(tx, receipt)| receipt.envelope(tx.envelope.tx_type() as u8))
+            .zip(&blooms)
+            .map(|((tx, receipt), bloom)| receipt.envelope(tx.envelope.tx_type() as u8, *bloom))
             .collect();
         header.receipts_root = calculate_receipt_root(&receipt_envelopes);
-        header.logs_bloom = receipts.iter().fold(Bloom::ZERO, |mut bloom, r| {
-            bloom.accrue_bloom(&r.bloom());
-            bloom
+        header.logs_bloom = blooms.iter().fold(Bloom::ZERO, |mut all, bloom| {
+            all.accrue_bloom(bloom);
+            all
         });
         header.gas_used = receipts.last().map(|r| r.cumulative_gas_used).unwrap_or(0);
         header.withdrawals_root = Some(alloy_consensus::proofs::calculate_withdrawals_root(
@@ -283,6 +288,94 @@ mod tests {
             aux.retain(|w| !w.key.starts_with(b"hdr/"));
         }
         storage.commit(prepared, aux).expect("commit");
+    }
+
+    /// The header's bloom and receipts root, which seal builds from blooms it computes once,
+    /// match what alloy computes on its own from the same receipts.
+    #[test]
+    fn seal_gives_the_bloom_and_receipts_root_alloy_computes() {
+        use sheaf_tx::sign::{Signer, eip1559};
+        let signer = Signer::new(B256::with_last_byte(7)).expect("key");
+        let log = |address: u8, topic: u8, data: &[u8]| {
+            Log::new_unchecked(
+                Address::with_last_byte(address),
+                vec![B256::with_last_byte(topic), B256::with_last_byte(topic + 1)],
+                Bytes::copy_from_slice(data),
+            )
+        };
+        let receipts = vec![
+            StoredReceipt {
+                success: true,
+                gas_used: 60_000,
+                cumulative_gas_used: 60_000,
+                effective_gas_price: 2,
+                logs: vec![log(1, 10, b"a"), log(2, 20, b"bc")],
+                revert_reason: None,
+                output: Bytes::new(),
+            },
+            StoredReceipt {
+                success: false,
+                gas_used: 21_000,
+                cumulative_gas_used: 81_000,
+                effective_gas_price: 2,
+                logs: vec![],
+                revert_reason: Some("no".into()),
+                output: Bytes::new(),
+            },
+            StoredReceipt {
+                success: true,
+                gas_used: 30_000,
+                cumulative_gas_used: 111_000,
+                effective_gas_price: 2,
+                logs: vec![log(3, 30, b"")],
+                revert_reason: None,
+                output: Bytes::new(),
+            },
+        ];
+        let txs: Vec<StoredTx> = (0..receipts.len() as u64)
+            .map(|nonce| {
+                let raw = signer.sign_1559(eip1559(
+                    1,
+                    nonce,
+                    Address::with_last_byte(9),
+                    Default::default(),
+                    Bytes::new(),
+                    100_000,
+                    2,
+                    1,
+                ));
+                let tx = sheaf_tx::decode(&raw, 1).expect("decode");
+                StoredTx {
+                    hash: tx.hash,
+                    sender: tx.sender,
+                    envelope: tx.envelope,
+                }
+            })
+            .collect();
+        let block = StoredBlock::seal(Header::default(), txs, receipts.clone(), vec![]);
+
+        let expected_bloom =
+            alloy_primitives::logs_bloom(receipts.iter().flat_map(|r| r.logs.iter()));
+        assert_eq!(block.header.logs_bloom, expected_bloom);
+        assert_ne!(expected_bloom, Bloom::ZERO);
+        let by_alloy: Vec<ReceiptEnvelope> = receipts
+            .iter()
+            .map(|r| {
+                ReceiptEnvelope::Eip1559(
+                    Receipt {
+                        status: Eip658Value::Eip658(r.success),
+                        cumulative_gas_used: r.cumulative_gas_used,
+                        logs: r.logs.clone(),
+                    }
+                    .with_bloom(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            block.header.receipts_root,
+            calculate_receipt_root(&by_alloy)
+        );
+        assert_eq!(block.header.gas_used, 111_000);
     }
 
     #[test]
