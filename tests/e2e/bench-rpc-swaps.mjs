@@ -113,7 +113,11 @@ async function sheafSetup(url) {
 const anvil = () => spawnAnvil(GAS_LIMIT);
 const sheaf = () => spawnSheaf(GAS_LIMIT);
 
-const results = [await run('anvil', anvil, anvilSetup), await run('sheaf', sheaf, sheafSetup)];
+// ONLY=sheaf (or anvil) runs one chain, for profiling one side; the ratio needs both.
+const only = process.env.ONLY;
+const results = [];
+if (only !== 'sheaf') results.push(await run('anvil', anvil, anvilSetup));
+if (only !== 'anvil') results.push(await run('sheaf', sheaf, sheafSetup));
 for (const r of results) console.log(`${r.name.padEnd(6)} ${r.swaps} swaps in ${r.seconds.toFixed(2)} s (all sent after ${r.sendSeconds.toFixed(2)} s): ${r.perSecond.toFixed(0)} swaps/s`);
 console.log(`block gas limit: ${GAS_LIMIT ?? 'default (30M)'}`);
-console.log(`sheaf / anvil = ${(results[1].perSecond / results[0].perSecond).toFixed(2)}x`);
+if (results.length === 2) console.log(`sheaf / anvil = ${(results[1].perSecond / results[0].perSecond).toFixed(2)}x`);
