@@ -40,6 +40,7 @@ pub enum InvalidTx {
 
 /// Who answers a call: routing is decided in one place, so what a call costs and what it does
 /// can never disagree about where it goes.
+#[derive(Clone, Copy)]
 enum Target {
     TokenFactory,
     AmmFactory,
@@ -96,7 +97,11 @@ pub fn gas_needed<S: StateRead>(state: &S, tx: &SignedTx) -> u64 {
 /// Gas a call to `to` with `data` costs on top of the intrinsic cost: the fixed schedule documented
 /// in each interface under `contracts/`.
 pub fn call_gas<S: StateRead>(state: &S, to: &Address, data: &[u8]) -> u64 {
-    match target(state, to, data) {
+    gas_for(target(state, to, data), data)
+}
+
+fn gas_for(target: Target, data: &[u8]) -> u64 {
+    match target {
         Target::TokenFactory => sheaf_bank::gas_for_factory_call(data),
         Target::AmmFactory => amm_calls::factory_gas(data),
         Target::Router => amm_router::gas(data),
@@ -119,7 +124,17 @@ pub fn dispatch<S: StateWrite>(
     data: &[u8],
     logs: &mut Vec<Log>,
 ) -> Result<Bytes, Revert> {
-    match target(state, &env.to, data) {
+    dispatch_to(target(state, &env.to, data), state, env, data, logs)
+}
+
+fn dispatch_to<S: StateWrite>(
+    target: Target,
+    state: &mut S,
+    env: &CallEnv,
+    data: &[u8],
+    logs: &mut Vec<Log>,
+) -> Result<Bytes, Revert> {
+    match target {
         Target::TokenFactory => sheaf_bank::call_factory(state, env, data, logs),
         Target::AmmFactory => amm_calls::call_factory(state, env, data, logs),
         Target::Router => amm_router::call(state, env, data, logs),
@@ -151,11 +166,12 @@ pub fn simulate<S: StateRead>(
 ) -> Result<(Bytes, u64, Vec<Log>), Revert> {
     let mut overlay = Delta::new(state);
     let mut logs = vec![];
-    let gas = intrinsic_gas(data) + call_gas(&overlay, &env.to, data);
+    let callee = target(&overlay, &env.to, data);
+    let gas = intrinsic_gas(data) + gas_for(callee, data);
     overlay
         .transfer_eth(&env.caller, &env.to, env.value)
         .map_err(|_| Revert::reason("insufficient funds for transfer"))?;
-    let output = dispatch(&mut overlay, env, data, &mut logs)?;
+    let output = dispatch_to(callee, &mut overlay, env, data, &mut logs)?;
     Ok((output, gas, logs))
 }
 
@@ -230,7 +246,10 @@ pub fn execute_tx<P: StateRead>(
         },
     );
     let to = tx.to();
-    let wanted = intrinsic_gas(tx.input()) + call_gas(block, &to, tx.input());
+    // Moving ETH cannot turn an address into a token or a pool, so the route found before the
+    // transfer holds after it; resolving it once saves a state read per transaction.
+    let callee = target(block, &to, tx.input());
+    let wanted = intrinsic_gas(tx.input()) + gas_for(callee, tx.input());
     let env = CallEnv {
         caller: sender,
         to,
@@ -246,7 +265,7 @@ pub fn execute_tx<P: StateRead>(
         let result = overlay
             .transfer_eth(&sender, &to, tx.value())
             .map_err(|e| Revert::reason(e.to_string()))
-            .and_then(|_| dispatch(&mut overlay, &env, tx.input(), &mut logs));
+            .and_then(|_| dispatch_to(callee, &mut overlay, &env, tx.input(), &mut logs));
         let outcome = result.map(|output| (output, logs, overlay.into_changes()));
         (wanted, outcome)
     };

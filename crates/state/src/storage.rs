@@ -247,7 +247,7 @@ impl TreeReader for Snapshot {
 /// same upper nodes thousands of times; this turns all but the first walk into map lookups.
 struct MemoizedReader {
     snapshot: Snapshot,
-    nodes: std::cell::RefCell<std::collections::HashMap<NodeKey, Option<Node>>>,
+    nodes: std::cell::RefCell<alloy_primitives::map::HashMap<NodeKey, Option<Node>>>,
 }
 
 impl MemoizedReader {
