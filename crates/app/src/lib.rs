@@ -653,9 +653,7 @@ impl Application for SheafApp {
         };
         let block = StoredBlock::seal(header, vec![], vec![], vec![]);
         let app_hash = prepared.root;
-        let aux = block
-            .aux_writes()
-            .map_err(|e| AppError::Encoding(e.to_string()))?;
+        let aux = block.aux_writes();
         self.shared.storage.commit(prepared, aux)?;
         self.shared.committed();
         let validators = powers
@@ -901,9 +899,7 @@ impl Application for SheafApp {
 
     fn commit(&mut self) -> Result<(), AppError> {
         let Pending { prepared, block } = self.pending.take().ok_or(AppError::NothingToCommit)?;
-        let aux = block
-            .aux_writes()
-            .map_err(|e| AppError::Encoding(e.to_string()))?;
+        let aux = block.aux_writes();
         if std::env::var_os("SHEAF_FAILPOINT").is_some_and(|v| v == "before-commit") {
             // For crash tests: die after finalize, before anything of the block is durable.
             std::process::abort();
