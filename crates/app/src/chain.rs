@@ -226,6 +226,13 @@ impl StoredBlock {
         }
     }
 
+    /// Sets the header's state root, which seal does not need, and hashes the header again.
+    pub fn with_state_root(mut self, state_root: B256) -> Self {
+        self.header.state_root = state_root;
+        self.hash = self.header.hash_slow();
+        self
+    }
+
     pub fn number(&self) -> u64 {
         self.header.number
     }

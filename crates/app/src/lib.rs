@@ -874,19 +874,25 @@ impl Application for SheafApp {
 
         let changes = block.into_changes();
         drop(snapshot);
-        let prepared = self.shared.storage.prepare(request.height, &changes)?;
         let header = Header {
             parent_hash: parent.hash,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: proposer,
-            state_root: B256::from(prepared.root),
             number: request.height,
             gas_limit: params.block_gas_limit,
             timestamp: ctx.timestamp,
             base_fee_per_gas: Some(base_fee),
             ..Default::default()
         };
-        let mut block = StoredBlock::seal(header, stored_txs, receipts, withdrawals);
+        // The Merkle update and the block's trie roots need nothing from each other (only the
+        // header hash needs the state root), so they run side by side.
+        let storage = &self.shared.storage;
+        let (prepared, sealed) = rayon::join(
+            || storage.prepare(request.height, &changes),
+            || StoredBlock::seal(header, stored_txs, receipts, withdrawals),
+        );
+        let prepared = prepared?;
+        let mut block = sealed.with_state_root(B256::from(prepared.root));
         block.system_logs = staking_logs;
         let app_hash = prepared.root;
         self.pending = Some(Pending { prepared, block });
