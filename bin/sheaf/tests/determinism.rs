@@ -40,11 +40,12 @@ fn replays_agree_across_processes_and_thread_counts() {
     assert_eq!(four["app_hash"], one["app_hash"]);
 }
 
-/// The swap benchmark refuses to report a rate unless every swap succeeded.
+/// The swap benchmark refuses to report a rate unless every swap succeeded, whether senders are
+/// recovered inside the blocks or admitted beforehand.
 #[test]
 fn swap_benchmark_executes_every_swap() {
-    let output = Command::new(env!("CARGO_BIN_EXE_sheaf"))
-        .args([
+    for (admitted, label) in [(false, "end to end"), (true, "block path alone")] {
+        let mut args = vec![
             "bench",
             "swaps",
             "--txs",
@@ -53,13 +54,23 @@ fn swap_benchmark_executes_every_swap() {
             "30",
             "--block-size",
             "100",
-        ])
-        .output()
-        .expect("run sheaf bench swaps");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("swaps/s"));
+        ];
+        if admitted {
+            args.push("--admitted");
+        }
+        let output = Command::new(env!("CARGO_BIN_EXE_sheaf"))
+            .args(&args)
+            .output()
+            .expect("run sheaf bench swaps");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains(label) && stdout.contains("swaps/s"),
+            "{stdout}"
+        );
+    }
 }
