@@ -46,8 +46,12 @@ fn rpc(url: &str, method: &str, params: Value) -> Option<Value> {
 
 /// The block number a node's JSON-RPC reports.
 fn height(url: &str) -> Option<u64> {
-    let n = rpc(url, "eth_blockNumber", json!([]))?;
-    u64::from_str_radix(n.as_str()?.trim_start_matches("0x"), 16).ok()
+    hex_u64(&rpc(url, "eth_blockNumber", json!([]))?)
+}
+
+/// A JSON-RPC quantity (`"0x1a"`) as a number.
+fn hex_u64(quantity: &Value) -> Option<u64> {
+    u64::from_str_radix(quantity.as_str()?.trim_start_matches("0x"), 16).ok()
 }
 
 /// Waits up to 90 s until `url` reports `at_least`, failing with `what`.
@@ -176,9 +180,7 @@ fn four_validators_include_every_transfer_and_agree_on_the_app_hash() {
             let receipt = rpc(&urls[0], "eth_getTransactionReceipt", json!([hash]));
             if let Some(r) = receipt.filter(|r| !r.is_null()) {
                 assert_eq!(r["status"], "0x1", "{r}");
-                let number = r["blockNumber"].as_str().expect("block number");
-                let number = u64::from_str_radix(number.trim_start_matches("0x"), 16)
-                    .expect("hex block number");
+                let number = hex_u64(&r["blockNumber"]).expect("hex block number");
                 last_inclusion = last_inclusion.max(number);
                 break;
             }

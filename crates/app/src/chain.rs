@@ -41,6 +41,16 @@ mod as_2718 {
     }
 }
 
+impl From<sheaf_tx::SignedTx> for StoredTx {
+    fn from(tx: sheaf_tx::SignedTx) -> Self {
+        StoredTx {
+            hash: tx.hash,
+            sender: tx.sender,
+            envelope: tx.envelope,
+        }
+    }
+}
+
 /// In a block record a transaction is the list `[hash, sender, EIP-2718 bytes]`.
 impl Encodable for StoredTx {
     fn encode(&self, out: &mut dyn BufMut) {
@@ -115,8 +125,8 @@ impl StoredReceipt {
         alloy_primitives::logs_bloom(self.logs.iter())
     }
 
-    /// The consensus receipt; `bloom` is [`StoredReceipt::bloom`], which the caller has
-    /// already computed for the header.
+    /// The consensus receipt; `bloom` is its logs' bloom, which seal has already computed
+    /// for the header.
     fn envelope(&self, tx_type: u8, bloom: Bloom) -> ReceiptEnvelope {
         let receipt = ReceiptWithBloom {
             receipt: Receipt {
@@ -469,12 +479,7 @@ mod tests {
                     2,
                     1,
                 ));
-                let tx = sheaf_tx::decode(&raw, 1).expect("decode");
-                StoredTx {
-                    hash: tx.hash,
-                    sender: tx.sender,
-                    envelope: tx.envelope,
-                }
+                sheaf_tx::decode(&raw, 1).expect("decode").into()
             })
             .collect();
         let block = StoredBlock::seal(Header::default(), txs, receipts.clone(), vec![]);
@@ -565,14 +570,7 @@ mod tests {
         ];
         let txs: Vec<StoredTx> = raws
             .iter()
-            .map(|raw| {
-                let tx = sheaf_tx::decode(raw, 1).expect("decode");
-                StoredTx {
-                    hash: tx.hash,
-                    sender: tx.sender,
-                    envelope: tx.envelope,
-                }
-            })
+            .map(|raw| sheaf_tx::decode(raw, 1).expect("decode").into())
             .collect();
         let receipts = vec![
             StoredReceipt {

@@ -822,11 +822,7 @@ impl Application for SheafApp {
                         success: receipt.success,
                         gas_used: receipt.gas_used,
                     });
-                    stored_txs.push(StoredTx {
-                        hash: tx.hash,
-                        sender: tx.sender,
-                        envelope: tx.envelope,
-                    });
+                    stored_txs.push(tx.into());
                     receipts.push(receipt);
                 }
                 Err(
