@@ -230,7 +230,8 @@ pub struct Admitted {
 }
 
 struct AdmissionView {
-    snapshot: sheaf_state::Snapshot,
+    /// A sender usually has many transactions waiting, each checked against its account.
+    snapshot: sheaf_state::SharedReadCache<sheaf_state::Snapshot>,
     chain_id: u64,
     params: ChainParams,
     base_fee: u64,
@@ -308,7 +309,7 @@ impl Shared {
             chain_id: snapshot.get_u64(&state_key::chain_id()),
             params: read_params(&snapshot),
             base_fee: snapshot.get_u64(&state_key::base_fee()),
-            snapshot,
+            snapshot: sheaf_state::SharedReadCache::new(snapshot),
         });
         let mut installed = self.admission.lock();
         if self.commits.load(Ordering::Acquire) == commits {
@@ -326,9 +327,10 @@ impl Shared {
     }
 
     fn decode(&self, raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
-        match self.admitted(&keccak256(raw), chain_id) {
+        let hash = keccak256(raw);
+        match self.admitted(&hash, chain_id) {
             Some(tx) => Ok(tx),
-            None => sheaf_tx::decode(raw, chain_id),
+            None => sheaf_tx::decode_hashed(raw, hash, chain_id),
         }
     }
 

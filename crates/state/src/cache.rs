@@ -1,4 +1,4 @@
-use std::cell::RefCell;
+use std::{cell::RefCell, sync::Mutex};
 
 // foldhash rather than SipHash: several times cheaper on short keys, still seeded per process, and
 // a map lives for one block.
@@ -39,6 +39,48 @@ impl<S: StateRead> StateRead for ReadCache<S> {
     }
 }
 
+/// [`ReadCache`] for readers on many threads at once: mempool admission, which checks every
+/// incoming transaction against the same committed height and reads the same senders again and
+/// again until the next block commits.
+pub struct SharedReadCache<S> {
+    inner: S,
+    seen: Mutex<HashMap<Vec<u8>, Option<Vec<u8>>>>,
+}
+
+impl<S: StateRead> SharedReadCache<S> {
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            seen: Mutex::default(),
+        }
+    }
+
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: StateRead> StateRead for SharedReadCache<S> {
+    fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
+        if let Some(value) = self.seen().get(key) {
+            return value.clone();
+        }
+        // Read outside the lock: two threads may both miss and read the same key, which costs a
+        // read, not a wrong answer.
+        let value = self.inner.get_raw(key);
+        self.seen().insert(key.to_vec(), value.clone());
+        value
+    }
+}
+
+impl<S> SharedReadCache<S> {
+    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Option<Vec<u8>>>> {
+        // A poisoned lock only means a reader panicked while inserting a value it had read from
+        // immutable state; what the map holds is still right.
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
@@ -52,6 +94,16 @@ mod tests {
             self.0.set(self.0.get() + 1);
             (key == b"present").then(|| b"value".to_vec())
         }
+    }
+
+    #[test]
+    fn shared_cache_reads_each_key_from_below_once_found_or_not() {
+        let cache = SharedReadCache::new(Counting(Cell::new(0)));
+        for _ in 0..3 {
+            assert_eq!(cache.get_raw(b"present"), Some(b"value".to_vec()));
+            assert_eq!(cache.get_raw(b"absent"), None);
+        }
+        assert_eq!(cache.inner().0.get(), 2);
     }
 
     #[test]

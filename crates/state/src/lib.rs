@@ -12,7 +12,7 @@ mod delta;
 mod storage;
 mod typed;
 
-pub use cache::ReadCache;
+pub use cache::{ReadCache, SharedReadCache};
 pub use delta::{Changes, Delta};
 pub use storage::{AuxWrite, PreparedCommit, Snapshot, Storage, StorageError};
 pub use typed::{StateReadExt, StateWriteExt};

@@ -7,7 +7,7 @@ use alloy_consensus::{
     Transaction, TxEnvelope, crypto::SECP256K1N_HALF, transaction::SignerRecoverable,
 };
 use alloy_eips::eip2718::Decodable2718;
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use rayon::prelude::*;
 
 /// geth's legacy pool limit on one transaction's encoded size.
@@ -99,6 +99,15 @@ impl SignedTx {
 
 /// Decodes and checks one raw transaction (the bytes `eth_sendRawTransaction` receives).
 pub fn decode(raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
+    decode_hashed(raw, keccak256(raw), chain_id)
+}
+
+/// [`decode`] for a caller that has already hashed `raw`, as a cache lookup by hash must.
+///
+/// A transaction's hash is the keccak of its EIP-2718 encoding. The RLP decoder accepts only
+/// canonical encodings and trailing bytes are refused, so `raw` is that encoding and its hash
+/// is the transaction hash, without encoding the transaction again to hash it.
+pub fn decode_hashed(raw: &[u8], hash: B256, chain_id: u64) -> Result<SignedTx, TxError> {
     if raw.len() > MAX_TX_BYTES {
         return Err(TxError::Oversized {
             size: raw.len(),
@@ -139,7 +148,7 @@ pub fn decode(raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
         .recover_signer()
         .map_err(|_| TxError::BadSignature)?;
     Ok(SignedTx {
-        hash: *envelope.tx_hash(),
+        hash,
         sender,
         envelope,
         raw: Bytes::copy_from_slice(raw),

@@ -44,6 +44,8 @@ fn decodes_and_recovers_1559_and_legacy() {
     assert_eq!(tx.sender, s.address);
     assert_eq!(tx.nonce(), 0);
     assert_eq!(tx.hash, alloy_primitives::keccak256(&raw));
+    // The hash is taken from the received bytes; alloy computes it by encoding again.
+    assert_eq!(tx.hash, *tx.envelope.tx_hash());
 
     let legacy = TxLegacy {
         chain_id: Some(CHAIN),
@@ -54,8 +56,11 @@ fn decodes_and_recovers_1559_and_legacy() {
         value: U256::ZERO,
         input: Bytes::new(),
     };
-    let tx = decode(&s.sign_legacy(legacy), CHAIN).expect("valid legacy");
+    let raw = s.sign_legacy(legacy);
+    let tx = decode(&raw, CHAIN).expect("valid legacy");
     assert_eq!(tx.sender, s.address);
+    assert_eq!(tx.hash, alloy_primitives::keccak256(&raw));
+    assert_eq!(tx.hash, *tx.envelope.tx_hash());
     assert_eq!(tx.max_priority_fee_per_gas(), 2_000_000_000);
 }
 
