@@ -10,6 +10,7 @@
 mod cache;
 mod delta;
 mod storage;
+mod tree;
 mod typed;
 
 pub use cache::{ReadCache, SharedReadCache};

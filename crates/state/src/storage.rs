@@ -7,7 +7,10 @@ use jmt::{
 };
 use redb::{Database, ReadableDatabase, TableDefinition};
 
-use crate::{Changes, StateRead};
+use crate::{
+    Changes, StateRead,
+    tree::{self, EncodedNodes},
+};
 
 /// JMT nodes, keyed by `version (8 bytes BE) ‖ borsh(NodeKey)`: a block's new nodes all carry its
 /// version, so they append at the end of the table instead of landing at random pages.
@@ -48,7 +51,32 @@ pub struct AuxWrite {
 pub struct PreparedCommit {
     pub version: Version,
     pub root: [u8; 32],
-    nodes: NodeBatch,
+    /// New tree nodes as `(store key, encoded node)`.
+    nodes: EncodedNodes,
+    /// Written values by key hash; `None` deletes.
+    values: Vec<([u8; 32], Option<Vec<u8>>)>,
+}
+
+impl PreparedCommit {
+    /// A batch as jmt produced it, in the form the store writes.
+    fn from_jmt(version: Version, root: [u8; 32], batch: &NodeBatch) -> Result<Self, StorageError> {
+        let nodes = batch
+            .nodes()
+            .iter()
+            .map(|(key, node)| Ok((node_key_bytes(key), borsh::to_vec(node).map_err(db_err)?)))
+            .collect::<Result<_, StorageError>>()?;
+        let values = batch
+            .values()
+            .iter()
+            .map(|((_, key_hash), value)| (key_hash.0, value.clone()))
+            .collect();
+        Ok(Self {
+            version,
+            root,
+            nodes,
+            values,
+        })
+    }
 }
 
 /// The durable store. Cloning shares the same database.
@@ -117,12 +145,7 @@ impl Storage {
             snapshot: self.snapshot(version.saturating_sub(1))?,
             nodes: Default::default(),
         };
-        let (root, nodes) = update_tree(&reader, version, changes)?;
-        Ok(PreparedCommit {
-            version,
-            root,
-            nodes,
-        })
+        update_tree(&reader, version, changes)
     }
 
     /// Writes a prepared block, its caller-owned records and the new height/app hash in one
@@ -131,18 +154,17 @@ impl Storage {
         let txn = self.db.begin_write().map_err(db_err)?;
         {
             let mut nodes = txn.open_table(NODES).map_err(db_err)?;
-            for (node_key, node) in prepared.nodes.nodes() {
-                let bytes = borsh::to_vec(node).map_err(db_err)?;
+            for (key, node) in &prepared.nodes {
                 nodes
-                    .insert(node_key_bytes(node_key).as_slice(), bytes.as_slice())
+                    .insert(key.as_slice(), node.as_slice())
                     .map_err(db_err)?;
             }
             let mut values = txn.open_table(VALUES).map_err(db_err)?;
-            for ((version, key_hash), value) in prepared.nodes.values() {
+            for (key_hash, value) in &prepared.values {
                 let encoded = encode_value(value.as_deref());
                 values
                     .insert(
-                        value_key(key_hash.0, *version).as_slice(),
+                        value_key(*key_hash, prepared.version).as_slice(),
                         encoded.as_slice(),
                     )
                     .map_err(db_err)?;
@@ -189,6 +211,10 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    pub(crate) fn nodes_table(&self) -> &redb::ReadOnlyTable<&'static [u8], &'static [u8]> {
+        &self.nodes
     }
 
     fn value_at(&self, key_hash: [u8; 32], version: u64) -> Result<Option<Vec<u8>>, StorageError> {
@@ -293,6 +319,9 @@ impl TreeReader for MemoizedReader {
 /// Applies one block's changes to the tree at `version - 1` and returns the new root with the
 /// nodes and values to write.
 ///
+/// A block that only writes (nearly every block: balances, nonces, reserves) goes through
+/// [`tree::write_batch`], which builds the nodes jmt's batch update would, without jmt's caches.
+///
 /// jmt's `put_value_set` inserts keys one by one and rehashes every internal node on a key's path
 /// for each key, which for thousands of keys is most of a block's time. `batch_put_value_sets`
 /// builds each touched node once, but it takes no deletions. So deletions of keys that exist go
@@ -303,7 +332,7 @@ fn update_tree(
     reader: &MemoizedReader,
     version: Version,
     changes: &Changes,
-) -> Result<([u8; 32], NodeBatch), StorageError> {
+) -> Result<PreparedCommit, StorageError> {
     let tree_err = |e: anyhow::Error| StorageError::Tree(e.to_string());
     let mut writes = Vec::with_capacity(changes.len());
     let mut deletions = Vec::new();
@@ -327,6 +356,31 @@ fn update_tree(
         }
     }
 
+    if deletions.is_empty() && !writes.is_empty() && version > 0 {
+        let mut hashed: Vec<([u8; 32], [u8; 32])> = writes
+            .iter()
+            .map(|(key_hash, value)| {
+                (
+                    key_hash.0,
+                    <sha2::Sha256 as sha2::Digest>::digest(value).into(),
+                )
+            })
+            .collect();
+        hashed.sort_unstable_by_key(|(key_hash, _)| *key_hash);
+        let (root, nodes) = tree::write_batch(&reader.snapshot, version, &hashed)?;
+        let mut values: Vec<([u8; 32], Option<Vec<u8>>)> = writes
+            .into_iter()
+            .map(|(key_hash, value)| (key_hash.0, Some(value)))
+            .collect();
+        values.sort_unstable_by_key(|(key_hash, _)| *key_hash);
+        return Ok(PreparedCommit {
+            version,
+            root,
+            nodes,
+            values,
+        });
+    }
+
     if writes.is_empty() || version == 0 {
         // Nothing to batch (an empty block still needs its root at this version, which
         // `put_value_set` provides), or genesis, where there is nothing to delete.
@@ -336,7 +390,7 @@ fn update_tree(
         let (root, batch) = Sha256Jmt::new(reader)
             .put_value_set(all, version)
             .map_err(tree_err)?;
-        return Ok((root.0, batch.node_batch));
+        return PreparedCommit::from_jmt(version, root.0, &batch.node_batch);
     }
 
     let after_deletions = if deletions.is_empty() {
@@ -355,17 +409,17 @@ fn update_tree(
         .first()
         .ok_or_else(|| StorageError::Tree("batch update returned no root".into()))?
         .0;
-    Ok(match after_deletions {
+    match after_deletions {
         Some(mut nodes) => {
             // Nodes the batch rebuilt replace the deletion pass's nodes at the same keys.
             nodes.merge(batch.node_batch);
-            (root, nodes)
+            PreparedCommit::from_jmt(version, root, &nodes)
         }
-        None => (root, batch.node_batch),
-    })
+        None => PreparedCommit::from_jmt(version, root, &batch.node_batch),
+    }
 }
 
-fn node_key_bytes(node_key: &NodeKey) -> Vec<u8> {
+pub(crate) fn node_key_bytes(node_key: &NodeKey) -> Vec<u8> {
     let mut key = node_key.version().to_be_bytes().to_vec();
     // borsh of a NodeKey cannot fail: it is plain bytes and integers.
     key.extend(borsh::to_vec(node_key).unwrap_or_default());
@@ -467,11 +521,8 @@ mod tests {
         let (root, batch) = Sha256Jmt::new(&snapshot)
             .put_value_set(updates, version)
             .expect("put_value_set");
-        let prepared = PreparedCommit {
-            version,
-            root: root.0,
-            nodes: batch.node_batch,
-        };
+        let prepared =
+            PreparedCommit::from_jmt(version, root.0, &batch.node_batch).expect("encode");
         storage.commit(prepared, vec![]).expect("commit");
         root.0
     }
@@ -512,6 +563,73 @@ mod tests {
                     proptest::prop_assert_eq!(a.get_raw(&key), b.get_raw(&key));
                 }
                 proptest::prop_assert_eq!(batched.root_at(version).expect("root"), reference.root_at(version).expect("root"));
+            }
+        }
+    }
+
+    /// jmt's own batch update of a block that only writes, in the form the store writes.
+    fn jmt_batch(storage: &Storage, version: u64, changes: &Changes) -> PreparedCommit {
+        let reader = MemoizedReader {
+            snapshot: storage.snapshot(version - 1).expect("snapshot"),
+            nodes: Default::default(),
+        };
+        let writes = changes
+            .iter()
+            .map(|(key, value)| {
+                let value = value.clone().expect("writes only");
+                (KeyHash::with::<sha2::Sha256>(key), value)
+            })
+            .collect();
+        let (roots, batch) = Sha256Jmt::new(&reader)
+            .batch_put_value_sets(vec![writes], None, version)
+            .expect("jmt batch");
+        PreparedCommit::from_jmt(version, roots[0].0, &batch.node_batch).expect("encode")
+    }
+
+    fn writes_strategy() -> impl proptest::strategy::Strategy<Value = Changes> {
+        use proptest::prelude::*;
+        // Enough keys for trees four or five nibbles deep, where new keys split existing leaves
+        // and land beside them; values of one byte so that a write can store what was there.
+        proptest::collection::btree_map(
+            (0u32..20_000).prop_map(|k| k.to_be_bytes().to_vec()),
+            (0u8..3).prop_map(|v| Some(vec![v])),
+            1..400,
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// The batch path writes node for node, byte for byte, what jmt's batch update writes,
+        /// and jmt proves values against the tree it built.
+        #[test]
+        fn write_batches_are_jmts_nodes_and_prove_through_jmt(
+            blocks in proptest::collection::vec(writes_strategy(), 2..6)
+        ) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let storage = Storage::open(&dir.path().join("db")).expect("open");
+            commit(&storage, 0, &blocks[0]);
+            for (version, changes) in blocks.iter().enumerate().skip(1) {
+                let version = version as u64;
+                let mut ours = storage.prepare(version, changes).expect("prepare");
+                let mut theirs = jmt_batch(&storage, version, changes);
+                proptest::prop_assert_eq!(ours.root, theirs.root);
+                for batch in [&mut ours, &mut theirs] {
+                    batch.nodes.sort();
+                    batch.values.sort();
+                }
+                proptest::prop_assert_eq!(&ours.nodes, &theirs.nodes);
+                proptest::prop_assert_eq!(&ours.values, &theirs.values);
+                let root = ours.root;
+                storage.commit(ours, vec![]).expect("commit");
+
+                let snapshot = storage.snapshot(version).expect("snapshot");
+                let tree = Sha256Jmt::new(&snapshot);
+                for key in changes.keys().take(20).chain([b"absent".to_vec()].iter()) {
+                    let key_hash = KeyHash::with::<sha2::Sha256>(key);
+                    let (value, proof) = tree.get_with_proof(key_hash, version).expect("proof");
+                    proptest::prop_assert_eq!(&value, &snapshot.get_raw(key));
+                    proptest::prop_assert!(proof.verify(RootHash(root), key_hash, value).is_ok());
+                }
             }
         }
     }
