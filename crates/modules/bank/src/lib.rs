@@ -196,13 +196,31 @@ pub trait BankWrite: StateWrite {
         if amount.is_zero() || from == to {
             return self.require_eth(from, amount);
         }
-        let from_balance = self
-            .require_eth(from, amount)
-            .map(|_| self.eth_balance(from))?;
-        self.put_eth_balance(from, from_balance - amount);
-        let to_balance = self.eth_balance(to);
+        // Each account is read once: this runs for every transaction that carries value.
+        let sender = self.account(from);
+        if sender.balance < amount {
+            return Err(BankError::InsufficientEth {
+                account: *from,
+                balance: sender.balance,
+                needed: amount,
+            });
+        }
+        let recipient = self.account(to);
+        self.put_account(
+            from,
+            Account {
+                balance: sender.balance - amount,
+                ..sender
+            },
+        );
         // Cannot overflow: total supply is below 2^256 and both balances are part of it.
-        self.put_eth_balance(to, to_balance + amount);
+        self.put_account(
+            to,
+            Account {
+                balance: recipient.balance + amount,
+                ..recipient
+            },
+        );
         Ok(())
     }
 
@@ -236,8 +254,14 @@ pub trait BankWrite: StateWrite {
             record_burn(self, burned);
         }
         if !tip.is_zero() {
-            let proposer_balance = self.eth_balance(proposer);
-            self.put_eth_balance(proposer, proposer_balance + tip);
+            let proposer_account = self.account(proposer);
+            self.put_account(
+                proposer,
+                Account {
+                    balance: proposer_account.balance + tip,
+                    ..proposer_account
+                },
+            );
         }
         Ok(())
     }
