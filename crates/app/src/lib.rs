@@ -940,11 +940,12 @@ impl SheafApp {
     fn decode_block(&self, txs: &[Bytes], chain_id: u64) -> Vec<Result<SignedTx, TxError>> {
         use rayon::prelude::*;
         txs.par_iter()
+            .with_max_len(sheaf_tx::RECOVERY_PIECE)
             .map(|raw| {
                 let hash = keccak256(raw);
                 match self.shared.admitted(&hash, chain_id) {
                     Some(tx) => Ok(tx),
-                    None => sheaf_tx::decode(raw, chain_id),
+                    None => sheaf_tx::decode_hashed(raw, hash, chain_id),
                 }
             })
             .collect()

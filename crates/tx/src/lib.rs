@@ -157,8 +157,16 @@ pub fn decode_hashed(raw: &[u8], hash: B256, chain_id: u64) -> Result<SignedTx, 
 
 /// Decodes many transactions, recovering senders on every core.
 pub fn decode_all(raws: &[Bytes], chain_id: u64) -> Vec<Result<SignedTx, TxError>> {
-    raws.par_iter().map(|raw| decode(raw, chain_id)).collect()
+    raws.par_iter()
+        .with_max_len(RECOVERY_PIECE)
+        .map(|raw| decode(raw, chain_id))
+        .collect()
 }
+
+/// The most transactions one thread recovers without letting another steal part of them.
+/// Left to itself rayon cuts a slice into a few large pieces, and a core that finishes early
+/// idles while another works through a thousand recoveries (about 40 µs each) on its own.
+pub const RECOVERY_PIECE: usize = 16;
 
 #[cfg(test)]
 mod tests;
