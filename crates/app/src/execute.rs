@@ -216,7 +216,7 @@ pub fn check_payable(
 /// Executes `tx` against the block overlay. On `Ok`, the nonce is bumped and fees are paid whatever
 /// the call did; the call's own writes are kept only if it succeeded.
 pub fn execute_tx<P: StateRead>(
-    block: &mut Delta<P>,
+    block: &mut sheaf_state::BlockDelta<P>,
     tx: &SignedTx,
     ctx: &BlockContext,
     gas_left: u64,

@@ -750,7 +750,7 @@ impl Application for SheafApp {
             .ok_or(AppError::NotInitialised)?;
         let snapshot = self.shared.storage.snapshot(last_height)?;
         let below = sheaf_state::ReadCache::new(&snapshot);
-        let mut block = Delta::new(&below);
+        let mut block = sheaf_state::BlockDelta::new(&below);
         sheaf_module_api::clock::set_height(&mut block, request.height);
 
         let chain_id = snapshot.get_u64(&state_key::chain_id());

@@ -1,5 +1,7 @@
 use std::collections::BTreeMap;
 
+use alloy_primitives::map::HashMap;
+
 use crate::{StateRead, StateWrite};
 
 /// Pending writes in key order: `None` is a deletion.
@@ -61,6 +63,56 @@ impl<P: StateRead> StateWrite for Delta<P> {
     }
 }
 
+/// A block's overlay: a [`Delta`] kept in a hash map.
+///
+/// A block's overlay ends up holding every key the block wrote, thousands of them, and every
+/// transaction looks keys up in it several times (its sender, the fee's recipient, the supply
+/// counters). A hash lookup costs a fraction of a walk down a B-tree that size. The map is only
+/// iterated by [`BlockDelta::into_changes`], which hands the writes over in key order, so its
+/// order never reaches the state.
+pub struct BlockDelta<P> {
+    parent: P,
+    changes: HashMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<P: StateRead> BlockDelta<P> {
+    pub fn new(parent: P) -> Self {
+        Self {
+            parent,
+            changes: HashMap::default(),
+        }
+    }
+
+    /// The block's writes, in key order.
+    pub fn into_changes(self) -> Changes {
+        self.changes.into_iter().collect()
+    }
+
+    /// Takes over a transaction overlay's writes, as if they had been made here.
+    pub fn apply(&mut self, child: Changes) {
+        self.changes.extend(child);
+    }
+}
+
+impl<P: StateRead> StateRead for BlockDelta<P> {
+    fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self.changes.get(key) {
+            Some(pending) => pending.clone(),
+            None => self.parent.get_raw(key),
+        }
+    }
+}
+
+impl<P: StateRead> StateWrite for BlockDelta<P> {
+    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.changes.insert(key, Some(value));
+    }
+
+    fn delete(&mut self, key: Vec<u8>) {
+        self.changes.insert(key, None);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +149,42 @@ mod tests {
             Some(b"1".to_vec()),
             "the base is never written"
         );
+    }
+
+    proptest::proptest! {
+        /// The block overlay reads and hands over exactly what the ordered overlay does, whatever
+        /// the order its map keeps.
+        #[test]
+        fn block_delta_behaves_as_delta(
+            ops in proptest::collection::vec((0u8..3, 0u8..24, 0u8..4), 0..200)
+        ) {
+            let base = Base((0u8..24).step_by(3).map(|k| (vec![k], vec![k])).collect());
+            let mut ordered = Delta::new(&base);
+            let mut hashed = BlockDelta::new(&base);
+            for (op, key, value) in ops {
+                match op {
+                    0 => {
+                        ordered.put_raw(vec![key], vec![value]);
+                        hashed.put_raw(vec![key], vec![value]);
+                    }
+                    1 => {
+                        ordered.delete(vec![key]);
+                        hashed.delete(vec![key]);
+                    }
+                    _ => {
+                        let mut tx = Delta::new(&hashed);
+                        tx.put_raw(vec![key], vec![value, value]);
+                        tx.delete(vec![key.wrapping_add(1)]);
+                        let changes = tx.into_changes();
+                        ordered.apply(changes.clone());
+                        hashed.apply(changes);
+                    }
+                }
+                for key in 0u8..26 {
+                    proptest::prop_assert_eq!(ordered.get_raw(&[key]), hashed.get_raw(&[key]));
+                }
+            }
+            proptest::prop_assert_eq!(ordered.into_changes(), hashed.into_changes());
+        }
     }
 }
