@@ -213,7 +213,9 @@ pub struct Shared {
     chain: ChainReader,
     /// Transactions decoded and sender-recovered at admission, keyed by tx hash with the chain id
     /// they were checked against, so a block neither recovers nor decodes them again.
-    recovered: Mutex<HashMap<B256, (u64, SignedTx)>>,
+    /// (foldhash: seeded per process like SipHash, so hashes chosen by senders cannot pile
+    /// into one bucket, and several times cheaper.)
+    recovered: Mutex<alloy_primitives::map::HashMap<B256, (u64, SignedTx)>>,
     /// What admission checks against, which changes only when a block commits: the latest
     /// snapshot and the chain parameters read from it, opened once per height rather than once
     /// per transaction. Dropped at every commit; `commits` tells a reader that opened its view
@@ -376,7 +378,7 @@ impl SheafApp {
         let shared = Arc::new(Shared {
             storage,
             chain,
-            recovered: Mutex::new(HashMap::new()),
+            recovered: Mutex::default(),
             admission: Mutex::new(None),
             commits: AtomicU64::new(0),
         });
