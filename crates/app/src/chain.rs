@@ -6,7 +6,7 @@ use alloy_consensus::{
     proofs::{calculate_receipt_root, calculate_transaction_root},
 };
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
-use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256};
 use alloy_rlp::{BufMut, Decodable, Encodable, RlpDecodable, RlpEncodable};
 use serde::{Deserialize, Serialize};
 use sheaf_state::{AuxWrite, Storage, StorageError};
@@ -340,6 +340,24 @@ fn key_tx(hash: &B256) -> Vec<u8> {
     [b"tx/".as_slice(), hash.as_slice()].concat()
 }
 
+/// The running total of a pool's swap inputs as of a height: `swapvol/ ‖ pair ‖ height (BE)`.
+/// Written only at heights where the pool traded, so "as of height h" is the last record at or
+/// below h, and a window's volume is the difference of two such reads.
+fn key_swap_volume(pair: &Address, height: u64) -> Vec<u8> {
+    [
+        b"swapvol/".as_slice(),
+        pair.as_slice(),
+        &height.to_be_bytes(),
+    ]
+    .concat()
+}
+
+/// topic0 of Uniswap V2's `Swap(address indexed sender, uint amount0In, uint amount1In,
+/// uint amount0Out, uint amount1Out, address indexed to)`.
+fn swap_topic() -> B256 {
+    alloy_primitives::keccak256("Swap(address,uint256,uint256,uint256,uint256,address)")
+}
+
 /// Reads committed blocks. Cheap to clone.
 #[derive(Clone)]
 pub struct ChainReader {
@@ -389,6 +407,82 @@ impl ChainReader {
                 header: b.header,
             })),
         }
+    }
+
+    /// A pool's total swap inputs `(amount0In, amount1In)` from the first indexed block up to
+    /// and including `height`.
+    pub fn swap_volume(&self, pair: &Address, height: u64) -> Result<(U256, U256), ChainError> {
+        let found = self
+            .storage
+            .aux_floor(&key_swap_volume(pair, 0), &key_swap_volume(pair, height))?;
+        match found {
+            None => Ok((U256::ZERO, U256::ZERO)),
+            Some(value) if value.len() == 64 => Ok((
+                U256::from_be_slice(&value[..32]),
+                U256::from_be_slice(&value[32..]),
+            )),
+            Some(_) => Err(ChainError::Corrupt(format!("swap volume record of {pair}"))),
+        }
+    }
+
+    /// The index records a block adds: each pool that traded in it gets its running total of
+    /// swap inputs as of this block. Only the amm module emits `Swap`, and only from pool
+    /// addresses (no user code runs on Sheaf), so the event's address names the pool.
+    pub fn swap_volume_writes(&self, block: &StoredBlock) -> Result<Vec<AuxWrite>, ChainError> {
+        let topic = swap_topic();
+        let mut traded: std::collections::BTreeMap<Address, (U256, U256)> = Default::default();
+        for log in block.receipts.iter().flat_map(|r| &r.logs) {
+            if log.topics().first() != Some(&topic) || log.data.data.len() < 64 {
+                continue;
+            }
+            let inputs = traded.entry(log.address).or_default();
+            // Amounts are bounded by uint112 reserves, so the totals cannot overflow U256.
+            inputs.0 += U256::from_be_slice(&log.data.data[..32]);
+            inputs.1 += U256::from_be_slice(&log.data.data[32..64]);
+        }
+        let number = block.number();
+        traded
+            .into_iter()
+            .map(|(pair, (in0, in1))| {
+                let (before0, before1) = match number.checked_sub(1) {
+                    Some(previous) => self.swap_volume(&pair, previous)?,
+                    None => (U256::ZERO, U256::ZERO),
+                };
+                let mut value = (before0 + in0).to_be_bytes::<32>().to_vec();
+                value.extend((before1 + in1).to_be_bytes::<32>());
+                Ok(AuxWrite {
+                    key: key_swap_volume(&pair, number),
+                    value,
+                })
+            })
+            .collect()
+    }
+
+    /// The first block at or after `timestamp`, among blocks `0..=latest` (block times never go
+    /// backwards), or `None` if every block is older.
+    pub fn first_block_since(
+        &self,
+        timestamp: u64,
+        latest: u64,
+    ) -> Result<Option<u64>, ChainError> {
+        let time_of = |number: u64| -> Result<u64, ChainError> {
+            self.header(number)?
+                .map(|h| h.header.timestamp)
+                .ok_or_else(|| ChainError::Corrupt(format!("no header at {number}")))
+        };
+        if time_of(latest)? < timestamp {
+            return Ok(None);
+        }
+        let (mut low, mut high) = (0, latest);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if time_of(middle)? < timestamp {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        Ok(Some(low))
     }
 
     pub fn block_number_by_hash(&self, hash: &B256) -> Result<Option<u64>, ChainError> {

@@ -905,7 +905,8 @@ impl Application for SheafApp {
 
     fn commit(&mut self) -> Result<(), AppError> {
         let Pending { prepared, block } = self.pending.take().ok_or(AppError::NothingToCommit)?;
-        let aux = block.aux_writes();
+        let mut aux = block.aux_writes();
+        aux.extend(self.shared.chain.swap_volume_writes(&block)?);
         if std::env::var_os("SHEAF_FAILPOINT").is_some_and(|v| v == "before-commit") {
             // For crash tests: die after finalize, before anything of the block is durable.
             std::process::abort();

@@ -191,6 +191,11 @@ impl TestNode {
         self.app.shared().chain_id().expect("chain id")
     }
 
+    /// Moves the clock the next block is made at forward by `seconds` (besides the usual one).
+    pub fn advance_clock(&mut self, seconds: u64) {
+        self.time += seconds;
+    }
+
     /// Produces `blocks` empty blocks.
     pub fn fast_forward(&mut self, blocks: u64) {
         for _ in 0..blocks {

@@ -165,3 +165,92 @@ fn router_reverts_change_nothing_but_fee_and_nonce() {
     let (ok, why) = node.execute_one(&user, router, U256::ZERO, swap, 1_000_000);
     assert!(ok, "{why}");
 }
+
+/// `sheaf_pools` reads a day's volume from the chain's swap-volume index: running totals of each
+/// pool's swap inputs, written as blocks commit. A swap older than a day drops out of the
+/// difference; the ones inside it count in full, on the side they paid in.
+#[test]
+fn swap_volume_index_covers_the_last_day() {
+    let mut node = TestNode::new(&Genesis::dev(T0));
+    let user = Signer::new(DEV_KEYS[6].1).expect("key");
+    let dai = node.snapshot().token_at(2).expect("DAI");
+    let pair = node
+        .snapshot()
+        .get_pair(&system::WETH, &dai)
+        .expect("ETH/DAI pool");
+    let weth_is_token0 = system::WETH < dai;
+    let calldata = R::swapExactETHForTokensCall {
+        amountOutMin: U256::ZERO,
+        path: vec![system::WETH, dai],
+        to: user.address,
+        deadline: U256::from(T0 + 10 * 86_400),
+    }
+    .abi_encode();
+    let router = system::UNISWAP_V2_ROUTER;
+    let mut heights = vec![];
+    for (eth, gap) in [(1u64, 0u64), (2, 50_000), (3, 50_000)] {
+        node.advance_clock(gap);
+        let (ok, why) = node.execute_one(
+            &user,
+            router,
+            U256::from(eth) * ETHER,
+            calldata.clone(),
+            300_000,
+        );
+        assert!(ok, "swap of {eth} ETH failed: {why}");
+        heights.push(node.height());
+    }
+    node.fast_forward(2);
+
+    let chain = node.app.shared().chain().clone();
+    let head = node.height();
+    let head_time = chain
+        .header(head)
+        .expect("read")
+        .expect("head")
+        .header
+        .timestamp;
+    let first = chain
+        .first_block_since(head_time - 86_400, head)
+        .expect("search")
+        .expect("a block within the day");
+    assert_eq!(
+        first, heights[1],
+        "the day starts with the second swap's block"
+    );
+    assert_eq!(
+        chain
+            .first_block_since(head_time + 1, head)
+            .expect("search"),
+        None
+    );
+
+    let (now, before) = (
+        chain.swap_volume(&pair, head).expect("read"),
+        chain.swap_volume(&pair, first - 1).expect("read"),
+    );
+    let day = (now.0 - before.0, now.1 - before.1);
+    let paid_in = U256::from(5u64) * ETHER;
+    assert_eq!(
+        day,
+        if weth_is_token0 {
+            (paid_in, U256::ZERO)
+        } else {
+            (U256::ZERO, paid_in)
+        }
+    );
+    let all_time = U256::from(6u64) * ETHER;
+    assert_eq!(
+        now,
+        if weth_is_token0 {
+            (all_time, U256::ZERO)
+        } else {
+            (U256::ZERO, all_time)
+        }
+    );
+    // Between trades the totals stand still.
+    assert_eq!(
+        chain.swap_volume(&pair, heights[2] - 1).expect("read"),
+        chain.swap_volume(&pair, heights[1]).expect("read")
+    );
+}

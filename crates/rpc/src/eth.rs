@@ -441,15 +441,13 @@ pub struct PoolView {
     pub fees_24h: Option<String>,
     /// Annualised fee income over TVL, in basis points (fees_24h * 365 / tvl).
     pub fee_apr_bps: Option<String>,
-    /// Seconds of history the 24h figures cover (less than a day if the scan hit its bound).
+    /// Seconds of history the 24h figures cover: less than a day on a chain younger than that.
     pub window_seconds: u64,
 }
 
-/// Blocks `sheaf_pools` scans for swap events. A proper volume index is still to do.
-pub const MAX_VOLUME_SCAN_BLOCKS: u64 = 20_000;
-
 impl EthApi {
-    /// Every pool with reserves, TVL in `quote`, 24h volume, fees and fee APR from Swap events.
+    /// Every pool with reserves, TVL in `quote`, and 24h volume, fees and fee APR from its Swap
+    /// events (summed per block into the chain's swap-volume index as blocks commit).
     pub fn pools(&self, quote: Option<String>) -> RpcResult<Vec<PoolView>> {
         use sheaf_amm::AmmRead;
         let snapshot = self.snapshot(None)?;
@@ -457,36 +455,38 @@ impl EthApi {
         let value = |token: Address, amount: U256| spot_value(&snapshot, token, amount, quote);
 
         let latest = self.latest()?;
-        let head = self
-            .stored_block(latest)?
-            .ok_or_else(|| RpcError::server("missing head"))?;
-        let since = head.header.timestamp.saturating_sub(86_400);
-        let mut volumes: BTreeMap<Address, (U256, U256)> = BTreeMap::new();
-        let mut oldest = head.header.timestamp;
-        let swap_topic =
-            alloy_primitives::keccak256("Swap(address,uint256,uint256,uint256,uint256,address)");
-        for number in (latest.saturating_sub(MAX_VOLUME_SCAN_BLOCKS - 1)..=latest).rev() {
-            let Some(block) = self.stored_block(number)? else {
-                break;
+        let chain = self.shared.chain();
+        let head_time = chain
+            .header(latest)
+            .map_err(RpcError::server)?
+            .ok_or_else(|| RpcError::server("missing head"))?
+            .header
+            .timestamp;
+        // The day's volume is the running totals at the head minus those just before the first
+        // block of the day: a few index reads per pool, however many blocks a day holds.
+        let first = chain
+            .first_block_since(head_time.saturating_sub(86_400), latest)
+            .map_err(RpcError::server)?;
+        let oldest = match first {
+            Some(number) => chain
+                .header(number)
+                .map_err(RpcError::server)?
+                .map_or(head_time, |h| h.header.timestamp),
+            None => head_time,
+        };
+        let day_volume = |pair: &Address| -> RpcResult<(U256, U256)> {
+            let Some(first) = first else {
+                return Ok((U256::ZERO, U256::ZERO));
             };
-            if block.header.timestamp < since {
-                break;
-            }
-            oldest = block.header.timestamp;
-            for receipt in &block.receipts {
-                for log in &receipt.logs {
-                    if log.topics().first() == Some(&swap_topic) {
-                        let words: Vec<U256> =
-                            log.data.data.chunks(32).map(U256::from_be_slice).collect();
-                        if let [in0, in1, ..] = words[..] {
-                            let entry = volumes.entry(log.address).or_default();
-                            entry.0 += in0;
-                            entry.1 += in1;
-                        }
-                    }
-                }
-            }
-        }
+            let now = chain.swap_volume(pair, latest).map_err(RpcError::server)?;
+            let before = match first.checked_sub(1) {
+                Some(previous) => chain
+                    .swap_volume(pair, previous)
+                    .map_err(RpcError::server)?,
+                None => (U256::ZERO, U256::ZERO),
+            };
+            Ok((now.0 - before.0, now.1 - before.1))
+        };
 
         let symbol = |t: &Address| snapshot.token_meta(t).map(|m| m.symbol).unwrap_or_default();
         let mut out = vec![];
@@ -500,7 +500,7 @@ impl EthApi {
             let tvl = value(pool.token0, pool.reserve0)
                 .zip(value(pool.token1, pool.reserve1))
                 .map(|(a, b)| a + b);
-            let (in0, in1) = volumes.get(&pair).copied().unwrap_or_default();
+            let (in0, in1) = day_volume(&pair)?;
             let volume = value(pool.token0, in0)
                 .zip(value(pool.token1, in1))
                 .map(|(a, b)| a + b);
@@ -527,7 +527,7 @@ impl EthApi {
                 volume_24h: volume.map(|v| v.to_string()),
                 fees_24h: fees.map(|v| v.to_string()),
                 fee_apr_bps: apr.map(|v| v.to_string()),
-                window_seconds: head.header.timestamp - oldest,
+                window_seconds: head_time - oldest,
             });
         }
         Ok(out)

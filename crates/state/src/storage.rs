@@ -191,6 +191,18 @@ impl Storage {
         Ok(table.get(key).map_err(db_err)?.map(|v| v.value().to_vec()))
     }
 
+    /// The caller-owned record with the greatest key in `low..=high`: for indexes keyed by
+    /// height, the last record at or below a height.
+    pub fn aux_floor(&self, low: &[u8], high: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(AUX).map_err(db_err)?;
+        let mut range = table.range(low..=high).map_err(db_err)?;
+        match range.next_back() {
+            Some(entry) => Ok(Some(entry.map_err(db_err)?.1.value().to_vec())),
+            None => Ok(None),
+        }
+    }
+
     /// The JMT root at a committed version (equal to the app hash committed with it).
     pub fn root_at(&self, version: u64) -> Result<[u8; 32], StorageError> {
         let snapshot = self.snapshot(version)?;
