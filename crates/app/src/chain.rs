@@ -352,6 +352,11 @@ fn key_swap_volume(pair: &Address, height: u64) -> Vec<u8> {
     .concat()
 }
 
+/// The first height the swap-volume index covers. A chain that ran before the index existed
+/// starts it at its first block after the upgrade, and `sheaf_pools` says how much of the day it
+/// covers rather than reporting a partial day as a whole one.
+const KEY_SWAP_VOLUME_FROM: &[u8] = b"swapvol-from";
+
 /// topic0 of Uniswap V2's `Swap(address indexed sender, uint amount0In, uint amount1In,
 /// uint amount0Out, uint amount1Out, address indexed to)`.
 fn swap_topic() -> B256 {
@@ -441,6 +446,13 @@ impl ChainReader {
             inputs.1 += U256::from_be_slice(&log.data.data[32..64]);
         }
         let number = block.number();
+        let mut writes = vec![];
+        if self.swap_volume_from()?.is_none() {
+            writes.push(AuxWrite {
+                key: KEY_SWAP_VOLUME_FROM.to_vec(),
+                value: number.to_be_bytes().to_vec(),
+            });
+        }
         traded
             .into_iter()
             .map(|(pair, (in0, in1))| {
@@ -455,7 +467,19 @@ impl ChainReader {
                     value,
                 })
             })
+            .chain(writes.into_iter().map(Ok))
             .collect()
+    }
+
+    /// The first height whose swaps the index holds, once a block has been indexed.
+    pub fn swap_volume_from(&self) -> Result<Option<u64>, ChainError> {
+        match self.storage.aux_get(KEY_SWAP_VOLUME_FROM)? {
+            None => Ok(None),
+            Some(bytes) => bytes
+                .try_into()
+                .map(|b| Some(u64::from_be_bytes(b)))
+                .map_err(|_| ChainError::Corrupt("swap volume index start".into())),
+        }
     }
 
     /// The first block at or after `timestamp`, among blocks `0..=latest` (block times never go

@@ -219,6 +219,11 @@ fn swap_volume_index_covers_the_last_day() {
         "the day starts with the second swap's block"
     );
     assert_eq!(
+        chain.swap_volume_from().expect("read"),
+        Some(1),
+        "a new chain is indexed from its first block"
+    );
+    assert_eq!(
         chain
             .first_block_since(head_time + 1, head)
             .expect("search"),

@@ -464,9 +464,15 @@ impl EthApi {
             .timestamp;
         // The day's volume is the running totals at the head minus those just before the first
         // block of the day: a few index reads per pool, however many blocks a day holds.
-        let first = chain
+        let day_start = chain
             .first_block_since(head_time.saturating_sub(86_400), latest)
             .map_err(RpcError::server)?;
+        // On a chain upgraded within the day, the index covers less than the day.
+        let indexed_from = chain.swap_volume_from().map_err(RpcError::server)?;
+        let first = match (day_start, indexed_from) {
+            (Some(start), Some(from)) if from <= latest => Some(start.max(from)),
+            _ => None,
+        };
         let oldest = match first {
             Some(number) => chain
                 .header(number)
