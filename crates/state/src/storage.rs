@@ -646,6 +646,45 @@ mod tests {
         }
     }
 
+    /// The batch path starting from the smallest trees: a single leaf at the root, and an empty
+    /// tree after every key was deleted.
+    #[test]
+    fn write_batches_grow_a_lone_leaf_and_an_emptied_tree_as_jmt_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ours = Storage::open(&dir.path().join("ours")).expect("open");
+        let reference = Storage::open(&dir.path().join("reference")).expect("open");
+        let write = |keys: &[&[u8]]| -> Changes {
+            keys.iter()
+                .map(|k| (k.to_vec(), Some(b"v".to_vec())))
+                .collect()
+        };
+        let blocks = [
+            write(&[b"alone"]),
+            // Splits the root leaf: the old leaf moves under a new internal root.
+            write(&[b"second", b"third"]),
+            Changes::from([
+                (b"alone".to_vec(), None),
+                (b"second".to_vec(), None),
+                (b"third".to_vec(), None),
+            ]),
+            // On top of the empty (null) root left by deleting everything.
+            write(&[b"again", b"more"]),
+            // A lone leaf updated in place.
+            write(&[b"again"]),
+        ];
+        for (version, changes) in blocks.iter().enumerate() {
+            let version = version as u64;
+            assert_eq!(
+                commit(&ours, version, changes),
+                commit_one_by_one(&reference, version, changes),
+                "roots differ at version {version}"
+            );
+        }
+        let snapshot = ours.snapshot(4).expect("snapshot");
+        assert_eq!(snapshot.get_raw(b"again"), Some(b"v".to_vec()));
+        assert_eq!(snapshot.get_raw(b"alone"), None);
+    }
+
     #[test]
     fn out_of_order_commit_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
