@@ -183,10 +183,40 @@ pub trait BankWrite: StateWrite {
         }
     }
 
-    fn put_eth_balance(&mut self, address: &Address, balance: U256) {
+    /// Takes `amount` of ETH from `address`, reading its account once: this runs for every
+    /// transaction, for its fee and for any value it carries.
+    fn debit_eth(&mut self, address: &Address, amount: U256) -> Result<(), BankError> {
         let account = self.account(address);
-        self.put_account(address, Account { balance, ..account });
+        if account.balance < amount {
+            return Err(BankError::InsufficientEth {
+                account: *address,
+                balance: account.balance,
+                needed: amount,
+            });
+        }
+        self.put_account(
+            address,
+            Account {
+                balance: account.balance - amount,
+                ..account
+            },
+        );
+        Ok(())
     }
+
+    /// Adds `amount` of ETH to `address`, reading its account once. Cannot overflow: every
+    /// balance is part of the total supply, which is below 2^256.
+    fn credit_eth(&mut self, address: &Address, amount: U256) {
+        let account = self.account(address);
+        self.put_account(
+            address,
+            Account {
+                balance: account.balance + amount,
+                ..account
+            },
+        );
+    }
+
     fn transfer_eth(
         &mut self,
         from: &Address,
@@ -196,31 +226,8 @@ pub trait BankWrite: StateWrite {
         if amount.is_zero() || from == to {
             return self.require_eth(from, amount);
         }
-        // Each account is read once: this runs for every transaction that carries value.
-        let sender = self.account(from);
-        if sender.balance < amount {
-            return Err(BankError::InsufficientEth {
-                account: *from,
-                balance: sender.balance,
-                needed: amount,
-            });
-        }
-        let recipient = self.account(to);
-        self.put_account(
-            from,
-            Account {
-                balance: sender.balance - amount,
-                ..sender
-            },
-        );
-        // Cannot overflow: total supply is below 2^256 and both balances are part of it.
-        self.put_account(
-            to,
-            Account {
-                balance: recipient.balance + amount,
-                ..recipient
-            },
-        );
+        self.debit_eth(from, amount)?;
+        self.credit_eth(to, amount);
         Ok(())
     }
 
@@ -235,33 +242,12 @@ pub trait BankWrite: StateWrite {
         proposer: &Address,
     ) -> Result<(), BankError> {
         let total = burned.checked_add(tip).ok_or(BankError::Overflow)?;
-        let account = self.account(payer);
-        if account.balance < total {
-            return Err(BankError::InsufficientEth {
-                account: *payer,
-                balance: account.balance,
-                needed: total,
-            });
-        }
-        self.put_account(
-            payer,
-            Account {
-                balance: account.balance - total,
-                ..account
-            },
-        );
+        self.debit_eth(payer, total)?;
         if !burned.is_zero() {
             record_burn(self, burned);
         }
         if !tip.is_zero() {
-            let proposer_account = self.account(proposer);
-            self.put_account(
-                proposer,
-                Account {
-                    balance: proposer_account.balance + tip,
-                    ..proposer_account
-                },
-            );
+            self.credit_eth(proposer, tip);
         }
         Ok(())
     }
@@ -269,9 +255,7 @@ pub trait BankWrite: StateWrite {
     /// Destroys ETH (burned base fees, validator penalties), lowering the total supply with the
     /// balance.
     fn burn_eth(&mut self, from: &Address, amount: U256) -> Result<(), BankError> {
-        self.require_eth(from, amount)?;
-        let balance = self.eth_balance(from);
-        self.put_eth_balance(from, balance - amount);
+        self.debit_eth(from, amount)?;
         record_burn(self, amount);
         Ok(())
     }
@@ -287,8 +271,7 @@ pub trait BankWrite: StateWrite {
         self.put_u256(state_key::eth_supply(), supply);
         let issued = self.get_u256(&state_key::eth_issued());
         self.put_u256(state_key::eth_issued(), issued + amount);
-        let balance = self.eth_balance(to);
-        self.put_eth_balance(to, balance + amount);
+        self.credit_eth(to, amount);
         Ok(())
     }
 
@@ -299,8 +282,7 @@ pub trait BankWrite: StateWrite {
             .checked_add(amount)
             .ok_or(BankError::Overflow)?;
         self.put_u256(state_key::eth_supply(), supply);
-        let balance = self.eth_balance(to);
-        self.put_eth_balance(to, balance + amount);
+        self.credit_eth(to, amount);
         Ok(())
     }
 
