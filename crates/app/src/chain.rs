@@ -430,6 +430,18 @@ impl ChainReader {
         }
     }
 
+    /// A pool's totals from before `height`: what a window starting at `height` subtracts.
+    pub fn swap_volume_before(
+        &self,
+        pair: &Address,
+        height: u64,
+    ) -> Result<(U256, U256), ChainError> {
+        match height.checked_sub(1) {
+            Some(previous) => self.swap_volume(pair, previous),
+            None => Ok((U256::ZERO, U256::ZERO)),
+        }
+    }
+
     /// The index records a block adds: each pool that traded in it gets its running total of
     /// swap inputs as of this block. Only the amm module emits `Swap`, and only from pool
     /// addresses (no user code runs on Sheaf), so the event's address names the pool.
@@ -446,20 +458,10 @@ impl ChainReader {
             inputs.1 += U256::from_be_slice(&log.data.data[32..64]);
         }
         let number = block.number();
-        let mut writes = vec![];
-        if self.swap_volume_from()?.is_none() {
-            writes.push(AuxWrite {
-                key: KEY_SWAP_VOLUME_FROM.to_vec(),
-                value: number.to_be_bytes().to_vec(),
-            });
-        }
-        traded
+        let mut writes = traded
             .into_iter()
             .map(|(pair, (in0, in1))| {
-                let (before0, before1) = match number.checked_sub(1) {
-                    Some(previous) => self.swap_volume(&pair, previous)?,
-                    None => (U256::ZERO, U256::ZERO),
-                };
+                let (before0, before1) = self.swap_volume_before(&pair, number)?;
                 let mut value = (before0 + in0).to_be_bytes::<32>().to_vec();
                 value.extend((before1 + in1).to_be_bytes::<32>());
                 Ok(AuxWrite {
@@ -467,8 +469,14 @@ impl ChainReader {
                     value,
                 })
             })
-            .chain(writes.into_iter().map(Ok))
-            .collect()
+            .collect::<Result<Vec<_>, ChainError>>()?;
+        if self.swap_volume_from()?.is_none() {
+            writes.push(AuxWrite {
+                key: KEY_SWAP_VOLUME_FROM.to_vec(),
+                value: number.to_be_bytes().to_vec(),
+            });
+        }
+        Ok(writes)
     }
 
     /// The first height whose swaps the index holds, once a block has been indexed.

@@ -485,12 +485,9 @@ impl EthApi {
                 return Ok((U256::ZERO, U256::ZERO));
             };
             let now = chain.swap_volume(pair, latest).map_err(RpcError::server)?;
-            let before = match first.checked_sub(1) {
-                Some(previous) => chain
-                    .swap_volume(pair, previous)
-                    .map_err(RpcError::server)?,
-                None => (U256::ZERO, U256::ZERO),
-            };
+            let before = chain
+                .swap_volume_before(pair, first)
+                .map_err(RpcError::server)?;
             Ok((now.0 - before.0, now.1 - before.1))
         };
 
