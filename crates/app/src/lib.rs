@@ -328,6 +328,7 @@ impl Shared {
         *installed = None;
     }
 
+    /// The transaction as admission decoded it under `chain_id`, or decoded now if it was not.
     fn decode(&self, raw: &[u8], chain_id: u64) -> Result<SignedTx, TxError> {
         let hash = keccak256(raw);
         match self.admitted(&hash, chain_id) {
@@ -944,13 +945,7 @@ impl SheafApp {
         use rayon::prelude::*;
         txs.par_iter()
             .with_max_len(sheaf_tx::RECOVERY_PIECE)
-            .map(|raw| {
-                let hash = keccak256(raw);
-                match self.shared.admitted(&hash, chain_id) {
-                    Some(tx) => Ok(tx),
-                    None => sheaf_tx::decode_hashed(raw, hash, chain_id),
-                }
-            })
+            .map(|raw| self.shared.decode(raw, chain_id))
             .collect()
     }
 }
