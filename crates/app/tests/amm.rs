@@ -230,29 +230,21 @@ fn swap_volume_index_covers_the_last_day() {
         None
     );
 
+    // Every swap paid ETH in, so all volume sits on WETH's side of the pair.
+    let on_weth_side = |eth: u64| {
+        let amount = U256::from(eth) * ETHER;
+        if weth_is_token0 {
+            (amount, U256::ZERO)
+        } else {
+            (U256::ZERO, amount)
+        }
+    };
     let (now, before) = (
         chain.swap_volume(&pair, head).expect("read"),
         chain.swap_volume(&pair, first - 1).expect("read"),
     );
-    let day = (now.0 - before.0, now.1 - before.1);
-    let paid_in = U256::from(5u64) * ETHER;
-    assert_eq!(
-        day,
-        if weth_is_token0 {
-            (paid_in, U256::ZERO)
-        } else {
-            (U256::ZERO, paid_in)
-        }
-    );
-    let all_time = U256::from(6u64) * ETHER;
-    assert_eq!(
-        now,
-        if weth_is_token0 {
-            (all_time, U256::ZERO)
-        } else {
-            (U256::ZERO, all_time)
-        }
-    );
+    assert_eq!((now.0 - before.0, now.1 - before.1), on_weth_side(2 + 3));
+    assert_eq!(now, on_weth_side(1 + 2 + 3));
     // Between trades the totals stand still.
     assert_eq!(
         chain.swap_volume(&pair, heights[2] - 1).expect("read"),
