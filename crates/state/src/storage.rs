@@ -369,7 +369,10 @@ fn update_tree(
     }
 
     if deletions.is_empty() && !writes.is_empty() && version > 0 {
-        let mut hashed: Vec<([u8; 32], [u8; 32])> = writes
+        // Sorted once by key hash: the order the batch walks the tree in and the order the
+        // values table is keyed in.
+        writes.sort_unstable_by_key(|(key_hash, _)| key_hash.0);
+        let hashed: Vec<([u8; 32], [u8; 32])> = writes
             .iter()
             .map(|(key_hash, value)| {
                 (
@@ -378,13 +381,11 @@ fn update_tree(
                 )
             })
             .collect();
-        hashed.sort_unstable_by_key(|(key_hash, _)| *key_hash);
         let (root, nodes) = tree::write_batch(&reader.snapshot, version, &hashed)?;
-        let mut values: Vec<([u8; 32], Option<Vec<u8>>)> = writes
+        let values = writes
             .into_iter()
             .map(|(key_hash, value)| (key_hash.0, Some(value)))
             .collect();
-        values.sort_unstable_by_key(|(key_hash, _)| *key_hash);
         return Ok(PreparedCommit {
             version,
             root,

@@ -281,8 +281,14 @@ struct Builder<'a> {
 impl Builder<'_> {
     fn load(&self, version: u64, path: &Path) -> Result<Node, StorageError> {
         let key = path.node_key(version);
-        match self.snapshot.node_bytes(&key)? {
-            Some(bytes) => decode_node(&bytes),
+        let stored = self
+            .snapshot
+            .nodes_table()
+            .get(key.as_slice())
+            .map_err(|e| StorageError::Db(e.to_string()))?;
+        match stored {
+            // Decoded where redb holds it, without copying the bytes out first.
+            Some(bytes) => decode_node(bytes.value()),
             None => Err(StorageError::Tree(format!(
                 "missing tree node at version {version}, depth {}",
                 path.len
@@ -406,17 +412,6 @@ fn by_nibble(
     depth: usize,
 ) -> impl Iterator<Item = &[([u8; 32], [u8; 32])]> {
     writes.chunk_by(move |a, b| nibble(&a.0, depth) == nibble(&b.0, depth))
-}
-
-impl Snapshot {
-    /// A tree node's stored bytes, by its store key.
-    fn node_bytes(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self
-            .nodes_table()
-            .get(key)
-            .map_err(|e| StorageError::Db(e.to_string()))?
-            .map(|bytes| bytes.value().to_vec()))
-    }
 }
 
 #[cfg(test)]
