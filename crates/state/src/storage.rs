@@ -626,6 +626,11 @@ mod tests {
                 let mut ours = storage.prepare(version, changes).expect("prepare");
                 let mut theirs = jmt_batch(&storage, version, changes);
                 proptest::prop_assert_eq!(ours.root, theirs.root);
+                // The commit appends them in this order; out of order costs pages, not results.
+                proptest::prop_assert!(
+                    ours.nodes.is_sorted_by(|a, b| a.0 < b.0),
+                    "the batch path's nodes are not in store-key order"
+                );
                 for batch in [&mut ours, &mut theirs] {
                     batch.nodes.sort();
                     batch.values.sort();
