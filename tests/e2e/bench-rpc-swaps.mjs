@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeAbiParameters, encodeFunctionData, getContractAddress, keccak256, maxUint256, parseAbi, parseEther, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { DEV_KEYS, rpc, batch, waitReady, waitNonces, waitNextBlock, sendAll, spawnAnvil, spawnSheaf } from './node.mjs';
+import { DEV_KEYS, rpc, batch, childCpuSeconds, waitReady, waitNonces, waitNextBlock, sendAll, spawnAnvil, spawnSheaf } from './node.mjs';
 
 const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 25);
@@ -56,12 +56,15 @@ async function run(name, start, setup) {
     const hashes = raws.map((raw) => keccak256(raw));
     await waitNextBlock(url);
     const started = performance.now();
+    const cpuBefore = [process.cpuUsage(), childCpuSeconds(child)];
     await sendAll(url, name, raws);
     const sendSeconds = (performance.now() - started) / 1000;
+    const clientCpu = process.cpuUsage(cpuBefore[0]);
+    const cpu = { client: (clientCpu.user + clientCpu.system) / 1e6, node: childCpuSeconds(child) - cpuBefore[1] };
     await waitNonces(url, senders, 1 + PER_SENDER);
     const seconds = (performance.now() - started) / 1000;
     await receiptsSucceeded(url, hashes);
-    return { name, swaps: raws.length, sendSeconds, seconds, perSecond: raws.length / seconds };
+    return { name, swaps: raws.length, sendSeconds, seconds, cpu, perSecond: raws.length / seconds };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
@@ -118,7 +121,10 @@ const only = process.env.ONLY;
 const results = [];
 if (only !== 'sheaf') results.push(await run('anvil', anvil, anvilSetup));
 if (only !== 'anvil') results.push(await run('sheaf', sheaf, sheafSetup));
-for (const r of results) console.log(`${r.name.padEnd(6)} ${r.swaps} swaps in ${r.seconds.toFixed(2)} s (all sent after ${r.sendSeconds.toFixed(2)} s): ${r.perSecond.toFixed(0)} swaps/s`);
+for (const r of results) {
+  console.log(`${r.name.padEnd(6)} ${r.swaps} swaps in ${r.seconds.toFixed(2)} s (all sent after ${r.sendSeconds.toFixed(2)} s): ${r.perSecond.toFixed(0)} swaps/s`);
+  console.log(`       CPU while sending: node ${r.cpu.node.toFixed(2)} core-s, client ${r.cpu.client.toFixed(2)} core-s`);
+}
 console.log(`block gas limit: ${GAS_LIMIT ?? 'default (30M)'}`);
 if (results.length === 2) {
   console.log(`sheaf / anvil = ${(results[1].perSecond / results[0].perSecond).toFixed(2)}x`);

@@ -3,7 +3,7 @@
 // second from the first send to the last inclusion. Usage: [IN_FLIGHT=n] node bench-rpc.mjs [senders] [perSender] [blockGasLimit]
 import { parseEther, keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { DEV_KEYS, batch, waitReady, waitNonces, waitNextBlock, sendAll, spawnAnvil, spawnSheaf } from './node.mjs';
+import { DEV_KEYS, batch, childCpuSeconds, waitReady, waitNonces, waitNextBlock, sendAll, spawnAnvil, spawnSheaf } from './node.mjs';
 
 const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 50); // Sheaf's mempool queues at most 64 per sender
@@ -33,20 +33,28 @@ async function run(name, start) {
   const { url, child, cleanup } = await start();
   try {
     await waitReady(url, child);
-    for (let i = 0; i < funding.length; i += 100) {
-      const answers = await batch(url, funding.slice(i, i + 100).map((raw) => ['eth_sendRawTransaction', [raw]]));
-      const failed = answers.find((a) => a.error);
-      if (failed) throw new Error(`${name} refused funding: ${failed.error.message}`);
+    // In waves of at most 60 nonces per funder: Sheaf's mempool holds a sender's transactions
+    // only up to 64 nonces ahead of its account.
+    for (let wave = 0; wave < funding.length; wave += 600) {
+      const end = Math.min(wave + 600, funding.length);
+      for (let i = wave; i < end; i += 100) {
+        const answers = await batch(url, funding.slice(i, Math.min(i + 100, end)).map((raw) => ['eth_sendRawTransaction', [raw]]));
+        const failed = answers.find((a) => a.error);
+        if (failed) throw new Error(`${name} refused funding: ${failed.error.message}`);
+      }
+      await waitNonces(url, funders, Math.ceil(end / 10));
     }
-    await waitNonces(url, funders, Math.ceil(SENDERS / 10));
     await waitNextBlock(url);
     const started = performance.now();
+    const cpuBefore = [process.cpuUsage(), childCpuSeconds(child)];
     await sendAll(url, name, raws);
     const sent = performance.now();
+    const clientCpu = process.cpuUsage(cpuBefore[0]);
+    const cpu = { client: (clientCpu.user + clientCpu.system) / 1e6, node: childCpuSeconds(child) - cpuBefore[1] };
     await waitNonces(url, senders, PER_SENDER);
     const done = performance.now();
     const seconds = (done - started) / 1000;
-    return { name, txs: raws.length, sendSeconds: (sent - started) / 1000, seconds, txPerSecond: raws.length / seconds };
+    return { name, txs: raws.length, sendSeconds: (sent - started) / 1000, seconds, cpu, txPerSecond: raws.length / seconds };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
@@ -64,6 +72,7 @@ if (only !== 'sheaf') results.push(await run('anvil', anvil));
 if (only !== 'anvil') results.push(await run('sheaf', sheaf));
 for (const r of results) {
   console.log(`${r.name.padEnd(6)} ${r.txs} transfers in ${r.seconds.toFixed(2)} s (all sent after ${r.sendSeconds.toFixed(2)} s): ${r.txPerSecond.toFixed(0)} tx/s`);
+  console.log(`       CPU while sending: node ${r.cpu.node.toFixed(2)} core-s, client ${r.cpu.client.toFixed(2)} core-s`);
 }
 console.log(`block gas limit: ${GAS_LIMIT ?? 'default (30M)'}`);
 if (results.length === 2) {
