@@ -4,10 +4,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   createPublicClient, createWalletClient, defineChain, http, parseEther, parseAbi, parseAbiItem,
-  BaseError, ContractFunctionRevertedError,
+  BaseError, ContractFunctionRevertedError, encodeFunctionData, keccak256,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { startNode, rpc, DEV_KEYS } from './node.mjs';
+import { startNode, rpc, batch, DEV_KEYS } from './node.mjs';
 
 const erc20 = parseAbi([
   'function balanceOf(address) view returns (uint256)',
@@ -88,4 +88,38 @@ test('ERC-20 transfer, Transfer log through eth_getLogs, revert decoded', async 
       return true;
     },
   );
+});
+
+test('eth_getBlockReceipts gives a block\'s receipts as eth_getTransactionReceipt gives each', async () => {
+  // One sender, four transactions in one batch: with 1-second blocks they share a block, so log
+  // indexes must run on across receipts (a transfer without logs sits between DAI transfers).
+  const carol = privateKeyToAccount(DEV_KEYS[2]);
+  const nonce = Number((await rpc(node.url, 'eth_getTransactionCount', [carol.address, 'pending'])).result);
+  const fees = { type: 'eip1559', chainId: 24239, maxFeePerGas: 10n ** 11n, maxPriorityFeePerGas: 10n ** 9n };
+  const daiTransfer = (value) => ({ to: addresses.DAI, gas: 100_000n, data: encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [bob, value] }) });
+  const raws = await Promise.all([
+    daiTransfer(1n), { to: bob, value: 5n, gas: 21_000n }, daiTransfer(2n), daiTransfer(3n),
+  ].map((tx, i) => carol.signTransaction({ ...fees, ...tx, nonce: nonce + i })));
+  const sent = await batch(node.url, raws.map((raw) => ['eth_sendRawTransaction', [raw]]));
+  sent.forEach((a, i) => assert.equal(a.result, keccak256(raws[i]), JSON.stringify(a)));
+  const receipts = [];
+  for (const hash of sent.map((a) => a.result)) receipts.push(await pub.waitForTransactionReceipt({ hash }));
+
+  const blocks = [...new Set(receipts.map((r) => r.blockNumber))];
+  for (const number of blocks) {
+    const block = (await rpc(node.url, 'eth_getBlockByNumber', [`0x${number.toString(16)}`, false])).result;
+    const oneByOne = (await batch(node.url, block.transactions.map((h) => ['eth_getTransactionReceipt', [h]]))).map((a) => a.result);
+    const byNumber = (await rpc(node.url, 'eth_getBlockReceipts', [block.number])).result;
+    const byHash = (await rpc(node.url, 'eth_getBlockReceipts', [block.hash])).result;
+    assert.deepEqual(byNumber, oneByOne);
+    assert.deepEqual(byHash, oneByOne);
+    const logIndexes = byNumber.flatMap((r) => r.logs.map((l) => Number(l.logIndex)));
+    assert.deepEqual(logIndexes, logIndexes.map((_, i) => i), 'log indexes run on across the block');
+  }
+  const ours = receipts.filter((r) => r.blockNumber === blocks.at(-1));
+  assert.ok(ours.length >= 2, `expected the batch to share a block, got blocks ${blocks}`);
+
+  const latest = Number((await rpc(node.url, 'eth_blockNumber')).result);
+  assert.equal((await rpc(node.url, 'eth_getBlockReceipts', [`0x${(latest + 1000).toString(16)}`])).result, null);
+  assert.equal((await rpc(node.url, 'eth_getBlockReceipts', ['0xnotablock'])).error?.code, -32602);
 });

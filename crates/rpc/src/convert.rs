@@ -76,9 +76,26 @@ pub fn logs(stored: &StoredBlock, index: usize, first_log_index: u64) -> Vec<Log
 }
 
 pub fn receipt(stored: &StoredBlock, index: usize) -> TransactionReceipt {
+    receipt_with_first_log(stored, index, stored.first_log_index(index))
+}
+
+/// Every receipt of a block, in order (`eth_getBlockReceipts`).
+pub fn block_receipts(stored: &StoredBlock) -> Vec<TransactionReceipt> {
+    stored
+        .first_log_indexes()
+        .into_iter()
+        .enumerate()
+        .map(|(index, first_log)| receipt_with_first_log(stored, index, first_log))
+        .collect()
+}
+
+fn receipt_with_first_log(
+    stored: &StoredBlock,
+    index: usize,
+    first_log: u64,
+) -> TransactionReceipt {
     let tx = &stored.txs[index];
     let r = &stored.receipts[index];
-    let first_log = stored.first_log_indexes()[index];
     let inner = ReceiptWithBloom {
         receipt: Receipt {
             status: Eip658Value::Eip658(r.success),

@@ -297,6 +297,16 @@ impl EthApi {
             .map(|(block, index)| convert::receipt(&block, index)))
     }
 
+    /// Every receipt of a block, or `None` for a block not (yet) there: geth's and reth's
+    /// `eth_getBlockReceipts`, which indexers use instead of one call per transaction.
+    pub fn block_receipts(&self, block: BlockId) -> RpcResult<Option<Vec<TransactionReceipt>>> {
+        let stored = match block {
+            BlockId::Number(tag) => self.block_by_tag(tag)?,
+            BlockId::Hash(hash) => self.block_by_hash_raw(hash.block_hash)?,
+        };
+        Ok(stored.map(|b| convert::block_receipts(&b)))
+    }
+
     pub fn fee_history(
         &self,
         block_count: u64,

@@ -202,6 +202,9 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
     register(&mut m, "eth_getTransactionReceipt", |api, p| {
         api.transaction_receipt(Args::new(p).next()?)
     });
+    register(&mut m, "eth_getBlockReceipts", |api, p| {
+        api.block_receipts(Args::new(p).next()?)
+    });
     register(&mut m, "eth_getLogs", |api, p| {
         api.logs(Args::new(p).next::<Filter>()?)
     });
