@@ -170,6 +170,30 @@ test('batch answers come in request order; one sender\'s nonces in one batch all
   }
 });
 
+test('an answer over the response limit is refused with an error that names the limit', async () => {
+  // A block object alone (its 256-byte logs bloom in hex) is over 600 bytes; eth_chainId is not.
+  const small = await startNode({ blockTime: 0, extraArgs: ['--rpc-max-response-bytes', '600'] });
+  try {
+    const block = await rpc(small.url, 'eth_getBlockByNumber', ['0x0', false]);
+    assert.equal(block.error?.code, -32008, JSON.stringify(block));
+    assert.match(block.error.message, /response too large.*limit of 600 bytes.*--rpc-max-response-bytes/);
+    assert.equal((await rpc(small.url, 'eth_chainId')).result, '0x5eaf');
+
+    const calls = (n) => Array.from({ length: n }, (_, id) => ({ jsonrpc: '2.0', id, method: 'eth_chainId', params: [] }));
+    const post = async (body) => (await fetch(small.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+    assert.equal((await post(calls(5))).length, 5, 'a batch under the limit is answered');
+    const tooMany = await post(calls(40));
+    assert.equal(tooMany.error?.code, -32011, JSON.stringify(tooMany));
+    assert.match(tooMany.error.message, /batch response too large.*limit of 600 bytes.*fewer calls per batch/);
+    // One oversized answer inside a batch is that entry's error; the others are answered.
+    const mixed = await post([calls(1)[0], { jsonrpc: '2.0', id: 'block', method: 'eth_getBlockByNumber', params: ['0x0', false] }]);
+    assert.equal(mixed[0].result, '0x5eaf');
+    assert.match(mixed[1].error.message, /response too large/);
+  } finally {
+    await small.stop();
+  }
+});
+
 test('invalid JSON', async () => {
   const response = await fetch(node.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0",' });
   assert.equal((await response.json()).error.code, -32700);

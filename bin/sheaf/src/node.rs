@@ -32,6 +32,10 @@ pub struct NodeArgs {
     /// Allowed browser origins for JSON-RPC ("*" for any, "none" to send no CORS headers).
     #[arg(long, default_value = "*", value_delimiter = ',')]
     rpc_cors: Vec<String>,
+    /// Largest JSON-RPC response, in bytes, for one call or a whole batch (geth's default,
+    /// 25 MB). A larger answer is refused with an error that says so.
+    #[arg(long, default_value_t = 25_000_000)]
+    rpc_max_response_bytes: u32,
     /// Where the chain is stored.
     #[arg(long, env = "SHEAF_DATA_DIR")]
     data_dir: Option<PathBuf>,
@@ -107,6 +111,7 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
             Some(args.rpc_cors.clone())
         },
         web: Some(web_config(args, dev_accounts)),
+        max_response_bytes: args.rpc_max_response_bytes,
         ..Default::default()
     };
     if let Some(home) = &args.home {

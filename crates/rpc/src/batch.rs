@@ -14,7 +14,10 @@ use jsonrpsee::{
     MethodResponse,
     core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification, RpcServiceT},
     server::BatchResponseBuilder,
-    types::{ErrorCode, ErrorObject, Id, Request},
+    types::{
+        ErrorCode, ErrorObject, Id, Request,
+        error::{OVERSIZED_RESPONSE_CODE, TOO_BIG_BATCH_RESPONSE_CODE},
+    },
 };
 
 /// How many runs a batch is split into, per core: enough that tokio can even out runs of slow
@@ -73,7 +76,10 @@ where
         &self,
         request: Request<'a>,
     ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
-        self.inner.call(request)
+        let limit = self.max_response_bytes;
+        let id = request.id.clone().into_owned();
+        let answer = self.inner.call(request);
+        async move { explain_oversized(answer.await, id, limit) }
     }
 
     fn batch<'a>(&self, batch: Batch<'a>) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
@@ -86,7 +92,10 @@ where
             let run: Vec<Entry> = entries.by_ref().take(run_len).collect();
             let ids: Vec<Option<Id<'static>>> = run.iter().map(Entry::id).collect();
             let service = self.inner.clone();
-            runs.push((ids, tokio::spawn(answer_run(service, run))));
+            runs.push((
+                ids,
+                tokio::spawn(answer_run(service, run, max_response_bytes)),
+            ));
         }
         async move {
             let mut response = BatchResponseBuilder::new_with_limit(max_response_bytes);
@@ -111,8 +120,19 @@ where
                         got_notification = true;
                         continue;
                     };
-                    if let Err(too_big) = response.append(answer) {
-                        return too_big;
+                    if response.append(answer).is_err() {
+                        return MethodResponse::error(
+                            Id::Null,
+                            ErrorObject::owned(
+                                TOO_BIG_BATCH_RESPONSE_CODE,
+                                format!(
+                                    "batch response too large: the answers exceed this node's \
+                                     limit of {max_response_bytes} bytes \
+                                     (--rpc-max-response-bytes); send fewer calls per batch"
+                                ),
+                                None::<()>,
+                            ),
+                        );
                     }
                 }
             }
@@ -176,15 +196,38 @@ impl<'a> From<Result<BatchEntry<'a>, BatchEntryErr<'a>>> for Entry {
     }
 }
 
+/// jsonrpsee's answer to a call whose result is over the limit ("Response is too big") does
+/// not tell a person what to do; this one names the limit, the flag that sets it and the fix.
+fn explain_oversized(answer: MethodResponse, id: Id<'static>, limit: usize) -> MethodResponse {
+    if answer.as_error_code() != Some(OVERSIZED_RESPONSE_CODE) {
+        return answer;
+    }
+    MethodResponse::error(
+        id,
+        ErrorObject::owned(
+            OVERSIZED_RESPONSE_CODE,
+            format!(
+                "response too large: the answer exceeds this node's limit of {limit} bytes \
+                 (--rpc-max-response-bytes); ask for less, e.g. a smaller block range or \
+                 blocks without full transactions"
+            ),
+            None::<()>,
+        ),
+    )
+}
+
 /// Answers a run of consecutive batch entries in order; `None` for a notification.
-async fn answer_run<S>(service: S, run: Vec<Entry>) -> Vec<Option<MethodResponse>>
+async fn answer_run<S>(service: S, run: Vec<Entry>, limit: usize) -> Vec<Option<MethodResponse>>
 where
     S: RpcServiceT<MethodResponse = MethodResponse, NotificationResponse = MethodResponse>,
 {
     let mut answers = Vec::with_capacity(run.len());
     for entry in run {
         answers.push(match entry {
-            Entry::Call(request) => Some(service.call(request).await),
+            Entry::Call(request) => {
+                let id = request.id.clone();
+                Some(explain_oversized(service.call(request).await, id, limit))
+            }
             Entry::Notification(notification) => {
                 service.notification(notification).await;
                 None
