@@ -5,14 +5,18 @@ const ONE = 10n ** 18n
 /** Pools and the tokens in them, with each token's price in the quote token (DAI), 1e18-scaled. */
 export function useMarket() {
   const addresses = useAddresses()
-  const { data: pools = [] } = useNode('sheaf_pools')
+  const { data: listed = [] } = useNode('sheaf_pools')
   const weth = addresses?.WETH
   const quote = addresses?.DAI
   const symbols = {}
-  for (const p of pools) {
+  for (const p of listed) {
     symbols[p.token0] = p.symbol0
     symbols[p.token1] = p.symbol1
   }
+  // The router wraps and unwraps, so a user pays and receives ETH, never WETH: pools name that
+  // side ETH, as the CLI does (`DAI/ETH`).
+  const named = (token, symbol) => (token === weth ? 'ETH' : symbol)
+  const pools = listed.map((p) => ({ ...p, symbol0: named(p.token0, p.symbol0), symbol1: named(p.token1, p.symbol1) }))
   if (addresses) for (const name of ['SHF', 'GOV', 'DAI', 'WETH']) symbols[addresses[name]] ??= name
   // A token's price follows from any pool whose other side is priced (all dev tokens have 18
   // decimals; reserves are compared as they are).
