@@ -123,3 +123,31 @@ test('eth_getBlockReceipts gives a block\'s receipts as eth_getTransactionReceip
   assert.equal((await rpc(node.url, 'eth_getBlockReceipts', [`0x${(latest + 1000).toString(16)}`])).result, null);
   assert.equal((await rpc(node.url, 'eth_getBlockReceipts', ['0xnotablock'])).error?.code, -32602);
 });
+
+test('polling filters report new logs and blocks since the last poll, as ethers and viem poll them', async () => {
+  const transfer = parseAbiItem('event Transfer(address indexed from, address indexed to, uint256 value)');
+  const logFilter = await pub.createEventFilter({ address: addresses.DAI, event: transfer });
+  const blockFilter = await pub.createBlockFilter();
+  const hash = await wallet.writeContract({ address: addresses.DAI, abi: erc20, functionName: 'transfer', args: [bob, 7n] });
+  const receipt = await pub.waitForTransactionReceipt({ hash });
+
+  const changes = await pub.getFilterChanges({ filter: logFilter });
+  assert.deepEqual(changes.map((l) => l.transactionHash), [hash]);
+  assert.equal(changes[0].args.value, 7n);
+  assert.deepEqual(await pub.getFilterChanges({ filter: logFilter }), [], 'a second poll reports nothing new');
+  const blocks = await pub.getFilterChanges({ filter: blockFilter });
+  assert.ok(blocks.includes(receipt.blockHash), `block filter saw ${blocks}`);
+
+  // A filter installed now with an earlier fromBlock: nothing new yet, but its logs include the transfer.
+  const since = await pub.createEventFilter({ address: addresses.DAI, event: transfer, fromBlock: receipt.blockNumber });
+  assert.deepEqual(await pub.getFilterChanges({ filter: since }), []);
+  assert.ok((await pub.getFilterLogs({ filter: since })).some((l) => l.transactionHash === hash));
+
+  const notLogs = await rpc(node.url, 'eth_getFilterLogs', [blockFilter.id]);
+  assert.equal(notLogs.error?.code, -32602, JSON.stringify(notLogs));
+  assert.equal(await pub.uninstallFilter({ filter: logFilter }), true);
+  assert.equal(await pub.uninstallFilter({ filter: logFilter }), false);
+  const gone = await rpc(node.url, 'eth_getFilterChanges', [logFilter.id]);
+  assert.equal(gone.error?.code, -32000);
+  assert.match(gone.error.message, /filter not found/);
+});

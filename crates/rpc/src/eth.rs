@@ -37,6 +37,7 @@ pub struct EthApi {
     pub pool: Arc<dyn TxPool>,
     pub chain_id: u64,
     pub blocks: Arc<BlockCache>,
+    pub filters: Arc<crate::filters::Filters>,
 }
 
 /// Recently read blocks, decoded. A stored block is one JSON document with every transaction and

@@ -5,6 +5,7 @@ mod batch;
 mod convert;
 pub mod error;
 pub mod eth;
+mod filters;
 pub mod governance;
 pub mod staking;
 pub mod web;
@@ -205,6 +206,21 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
     register(&mut m, "eth_getBlockReceipts", |api, p| {
         api.block_receipts(Args::new(p).next()?)
     });
+    register(&mut m, "eth_newFilter", |api, p| {
+        api.new_filter(Args::new(p).next()?)
+    });
+    register(&mut m, "eth_newBlockFilter", |api, _| {
+        api.new_block_filter()
+    });
+    register(&mut m, "eth_getFilterChanges", |api, p| {
+        api.filter_changes(Args::new(p).next()?)
+    });
+    register(&mut m, "eth_getFilterLogs", |api, p| {
+        api.filter_logs(Args::new(p).next()?)
+    });
+    register(&mut m, "eth_uninstallFilter", |api, p| {
+        Ok(api.uninstall_filter(Args::new(p).next()?))
+    });
     register(&mut m, "eth_getLogs", |api, p| {
         api.logs(Args::new(p).next::<Filter>()?)
     });
@@ -335,6 +351,7 @@ pub async fn serve(
         pool,
         chain_id,
         blocks: Default::default(),
+        filters: Default::default(),
     };
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_bytes)

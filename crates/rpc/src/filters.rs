@@ -1,0 +1,208 @@
+//! Polling filters, as geth serves them: `eth_newFilter`, `eth_newBlockFilter`,
+//! `eth_getFilterChanges`, `eth_getFilterLogs`, `eth_uninstallFilter`. ethers' `contract.on` and
+//! viem's `createEventFilter` poll these rather than `eth_getLogs`.
+//!
+//! Filters live in the node's memory only: a restart forgets them, and one that nobody polled for
+//! five minutes is dropped (geth's timeout), so a client that went away costs nothing for long.
+//! A client that polls a forgotten filter gets "filter not found" and installs a new one, as
+//! with geth.
+
+use std::{
+    collections::BTreeMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{B256, U64};
+use alloy_rpc_types_eth::{BlockNumberOrTag, Filter, FilterBlockOption, FilterChanges, Log};
+
+use crate::{
+    EthApi,
+    error::{RpcError, RpcResult},
+};
+
+/// geth's `--rpc.filter-timeout` default.
+const TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// Installed filters at most, so that clients which never uninstall cannot grow the node's
+/// memory without bound within the timeout.
+const MAX_FILTERS: usize = 10_000;
+
+#[derive(Clone)]
+enum Kind {
+    Logs(Box<Filter>),
+    Blocks,
+}
+
+struct Installed {
+    kind: Kind,
+    /// The first block the next `eth_getFilterChanges` reports.
+    next_block: u64,
+    last_polled: Instant,
+}
+
+#[derive(Default)]
+pub struct Filters(Mutex<Table>);
+
+#[derive(Default)]
+struct Table {
+    last_id: u64,
+    installed: BTreeMap<u64, Installed>,
+}
+
+impl Table {
+    fn drop_expired(&mut self, now: Instant) {
+        self.installed
+            .retain(|_, f| now.duration_since(f.last_polled) < TIMEOUT);
+    }
+}
+
+fn not_found(id: U64) -> RpcError {
+    RpcError::server(format!(
+        "filter not found: {id} (filters not polled for 5 minutes are dropped, and a restart \
+         drops them all; install a new one)"
+    ))
+}
+
+impl EthApi {
+    fn install(&self, kind: Kind) -> RpcResult<U64> {
+        let next_block = self.latest()? + 1;
+        let now = Instant::now();
+        let mut table = self.filters.0.lock().expect("filter table");
+        table.drop_expired(now);
+        if table.installed.len() >= MAX_FILTERS {
+            return Err(RpcError::LimitExceeded(format!(
+                "too many filters installed (at most {MAX_FILTERS}); uninstall some with \
+                 eth_uninstallFilter"
+            )));
+        }
+        table.last_id += 1;
+        let id = table.last_id;
+        table.installed.insert(
+            id,
+            Installed {
+                kind,
+                next_block,
+                last_polled: now,
+            },
+        );
+        Ok(U64::from(id))
+    }
+
+    /// `eth_newFilter`: logs matching `filter` in blocks from the next one on.
+    pub fn new_filter(&self, filter: Filter) -> RpcResult<U64> {
+        if matches!(filter.block_option, FilterBlockOption::AtBlockHash(_)) {
+            return Err(RpcError::params(
+                "a filter by blockHash cannot report new logs; use eth_getLogs",
+            ));
+        }
+        self.install(Kind::Logs(Box::new(filter)))
+    }
+
+    /// `eth_newBlockFilter`: the hashes of blocks from the next one on.
+    pub fn new_block_filter(&self) -> RpcResult<U64> {
+        self.install(Kind::Blocks)
+    }
+
+    pub fn uninstall_filter(&self, id: U64) -> bool {
+        let mut table = self.filters.0.lock().expect("filter table");
+        table.installed.remove(&id.to()).is_some()
+    }
+
+    fn polled(&self, id: U64) -> RpcResult<(Kind, u64)> {
+        let now = Instant::now();
+        let mut table = self.filters.0.lock().expect("filter table");
+        table.drop_expired(now);
+        let installed = table.installed.get_mut(&id.to()).ok_or(not_found(id))?;
+        installed.last_polled = now;
+        Ok((installed.kind.clone(), installed.next_block))
+    }
+
+    /// `eth_getFilterChanges`: what happened since the last poll, then the next poll starts
+    /// after the head seen now.
+    pub fn filter_changes(&self, id: U64) -> RpcResult<FilterChanges> {
+        let (kind, next_block) = self.polled(id)?;
+        let head = self.latest()?;
+        let changes = match kind {
+            Kind::Blocks => {
+                let mut hashes: Vec<B256> = Vec::new();
+                for number in next_block..=head {
+                    if let Some(header) = self
+                        .shared
+                        .chain()
+                        .header(number)
+                        .map_err(RpcError::server)?
+                    {
+                        hashes.push(header.hash);
+                    }
+                }
+                FilterChanges::Hashes(hashes)
+            }
+            Kind::Logs(filter) => {
+                let (from, to) = match filter.block_option {
+                    FilterBlockOption::Range {
+                        from_block,
+                        to_block,
+                    } => (
+                        match from_block {
+                            Some(BlockNumberOrTag::Number(n)) => next_block.max(n),
+                            _ => next_block,
+                        },
+                        match to_block {
+                            Some(BlockNumberOrTag::Number(n)) => head.min(n),
+                            _ => head,
+                        },
+                    ),
+                    FilterBlockOption::AtBlockHash(_) => unreachable!("refused at install"),
+                };
+                let logs: Vec<Log> = if from > to {
+                    vec![]
+                } else {
+                    self.logs((*filter).from_block(from).to_block(to))?
+                };
+                FilterChanges::Logs(logs)
+            }
+        };
+        // Only forward: a poll that raced this one past a later head keeps its place.
+        let mut table = self.filters.0.lock().expect("filter table");
+        if let Some(installed) = table.installed.get_mut(&id.to()) {
+            installed.next_block = installed.next_block.max(head + 1);
+        }
+        Ok(changes)
+    }
+
+    /// `eth_getFilterLogs`: every log the filter's criteria match, whatever was polled.
+    pub fn filter_logs(&self, id: U64) -> RpcResult<Vec<Log>> {
+        match self.polled(id)?.0 {
+            Kind::Logs(filter) => self.logs(*filter),
+            Kind::Blocks => Err(RpcError::params(format!(
+                "filter {id} is a block filter; eth_getFilterLogs takes a log filter"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_not_polled_within_the_timeout_are_dropped() {
+        let start = Instant::now();
+        let polled_at = |last_polled| Installed {
+            kind: Kind::Blocks,
+            next_block: 0,
+            last_polled,
+        };
+        let mut table = Table::default();
+        table.installed.insert(1, polled_at(start));
+        table.installed.insert(2, polled_at(start + TIMEOUT / 2));
+        let ids = |table: &Table| table.installed.keys().copied().collect::<Vec<_>>();
+
+        table.drop_expired(start + TIMEOUT / 2);
+        assert_eq!(ids(&table), [1, 2]);
+        table.drop_expired(start + TIMEOUT);
+        assert_eq!(ids(&table), [2], "filter 1 went a whole timeout unpolled");
+        table.drop_expired(start + TIMEOUT / 2 + TIMEOUT);
+        assert!(ids(&table).is_empty());
+    }
+}
