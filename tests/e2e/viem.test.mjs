@@ -90,7 +90,7 @@ test('ERC-20 transfer, Transfer log through eth_getLogs, revert decoded', async 
   );
 });
 
-test('eth_getBlockReceipts gives a block\'s receipts as eth_getTransactionReceipt gives each', async () => {
+test('eth_getBlockReceipts and the by-position lookups give what the by-hash lookups give', async () => {
   // One sender, four transactions in one batch: with 1-second blocks they share a block, so log
   // indexes must run on across receipts (a transfer without logs sits between DAI transfers).
   const carol = privateKeyToAccount(DEV_KEYS[2]);
@@ -113,6 +113,14 @@ test('eth_getBlockReceipts gives a block\'s receipts as eth_getTransactionReceip
     const byHash = (await rpc(node.url, 'eth_getBlockReceipts', [block.hash])).result;
     assert.deepEqual(byNumber, oneByOne);
     assert.deepEqual(byHash, oneByOne);
+    // The same block's transactions by position, as explorers page through them.
+    for (const [i, txHash] of block.transactions.entries()) {
+      const byHashTx = (await rpc(node.url, 'eth_getTransactionByHash', [txHash])).result;
+      assert.deepEqual((await rpc(node.url, 'eth_getTransactionByBlockNumberAndIndex', [block.number, `0x${i.toString(16)}`])).result, byHashTx);
+      assert.deepEqual((await rpc(node.url, 'eth_getTransactionByBlockHashAndIndex', [block.hash, `0x${i.toString(16)}`])).result, byHashTx);
+    }
+    const pastEnd = `0x${block.transactions.length.toString(16)}`;
+    assert.equal((await rpc(node.url, 'eth_getTransactionByBlockNumberAndIndex', [block.number, pastEnd])).result, null);
     const logIndexes = byNumber.flatMap((r) => r.logs.map((l) => Number(l.logIndex)));
     assert.deepEqual(logIndexes, logIndexes.map((_, i) => i), 'log indexes run on across the block');
   }

@@ -115,6 +115,17 @@ fn register_blocking<T: serde::Serialize + Clone + Send + 'static>(
         .expect("method names are unique");
 }
 
+/// The transaction at `index` in `block`; `None` (JSON null, as geth answers) for a block that
+/// is not there or an index past its end.
+fn transaction_at(
+    block: Option<Arc<sheaf_app::StoredBlock>>,
+    index: U64,
+) -> Option<alloy_rpc_types_eth::Transaction> {
+    let block = block?;
+    let index = usize::try_from(index.to::<u64>()).ok()?;
+    (index < block.txs.len()).then(|| convert::transaction(&block, index))
+}
+
 /// Builds the method table. `heads` (when the driver provides it) feeds `eth_subscribe`.
 pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<EthApi> {
     let submit_waits = api.pool.submit_waits();
@@ -199,6 +210,21 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
     register(&mut m, "eth_getUncleCountByBlockHash", |_, _| Ok(U64::ZERO));
     register(&mut m, "eth_getTransactionByHash", |api, p| {
         api.transaction_by_hash(Args::new(p).next()?)
+    });
+    // Explorers page through a block's transactions by position.
+    register(
+        &mut m,
+        "eth_getTransactionByBlockNumberAndIndex",
+        |api, p| {
+            let mut a = Args::new(p);
+            let block = api.block_by_tag_raw(a.next()?)?;
+            Ok(transaction_at(block, a.next()?))
+        },
+    );
+    register(&mut m, "eth_getTransactionByBlockHashAndIndex", |api, p| {
+        let mut a = Args::new(p);
+        let block = api.block_by_hash_raw(a.next()?)?;
+        Ok(transaction_at(block, a.next()?))
     });
     register(&mut m, "eth_getTransactionReceipt", |api, p| {
         api.transaction_receipt(Args::new(p).next()?)
