@@ -151,6 +151,15 @@ test('polling filters report new logs and blocks since the last poll, as ethers 
   assert.deepEqual(await pub.getFilterChanges({ filter: since }), []);
   assert.ok((await pub.getFilterLogs({ filter: since })).some((l) => l.transactionHash === hash));
 
+  // Pending transactions: the hashes this node accepted since the last poll, in arrival order.
+  const pending = await pub.createPendingTransactionFilter();
+  const sends = [];
+  for (const value of [1n, 2n]) sends.push(await wallet.sendTransaction({ to: bob, value }));
+  assert.deepEqual(await pub.getFilterChanges({ filter: pending }), sends);
+  assert.deepEqual(await pub.getFilterChanges({ filter: pending }), []);
+  for (const h of sends) await pub.waitForTransactionReceipt({ hash: h });
+  assert.equal(await pub.uninstallFilter({ filter: pending }), true);
+
   const notLogs = await rpc(node.url, 'eth_getFilterLogs', [blockFilter.id]);
   assert.equal(notLogs.error?.code, -32602, JSON.stringify(notLogs));
   assert.equal(await pub.uninstallFilter({ filter: logFilter }), true);

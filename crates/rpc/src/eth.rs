@@ -227,7 +227,9 @@ impl EthApi {
     }
 
     pub fn send_raw_transaction(&self, raw: Bytes) -> RpcResult<B256> {
-        self.pool.submit(&raw).map_err(RpcError::server)
+        let hash = self.pool.submit(&raw).map_err(RpcError::server)?;
+        self.filters.accepted(hash);
+        Ok(hash)
     }
 
     pub fn block_by_number(&self, tag: BlockNumberOrTag, full: bool) -> RpcResult<Option<Block>> {

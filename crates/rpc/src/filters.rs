@@ -1,6 +1,10 @@
 //! Polling filters, as geth serves them: `eth_newFilter`, `eth_newBlockFilter`,
-//! `eth_getFilterChanges`, `eth_getFilterLogs`, `eth_uninstallFilter`. ethers' `contract.on` and
-//! viem's `createEventFilter` poll these rather than `eth_getLogs`.
+//! `eth_newPendingTransactionFilter`, `eth_getFilterChanges`, `eth_getFilterLogs`,
+//! `eth_uninstallFilter`. ethers' `contract.on` and viem's `createEventFilter` and
+//! `watchPendingTransactions` poll these rather than `eth_getLogs`.
+//!
+//! A pending-transaction filter reports the transactions this node's RPC accepted since the last
+//! poll (under CometBFT, not those that reached the chain through other nodes).
 //!
 //! Filters live in the node's memory only: a restart forgets them, and one that nobody polled for
 //! five minutes is dropped (geth's timeout), so a client that went away costs nothing for long.
@@ -8,8 +12,11 @@
 //! with geth.
 
 use std::{
-    collections::BTreeMap,
-    sync::Mutex,
+    collections::{BTreeMap, VecDeque},
+    sync::{
+        Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -26,22 +33,80 @@ const TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Installed filters at most, so that clients which never uninstall cannot grow the node's
 /// memory without bound within the timeout.
 const MAX_FILTERS: usize = 10_000;
+/// Accepted transaction hashes kept for pending-transaction filters; a filter polled less often
+/// than this many sends misses the oldest.
+const MAX_PENDING_HASHES: usize = 100_000;
 
 #[derive(Clone)]
 enum Kind {
     Logs(Box<Filter>),
     Blocks,
+    PendingTxs,
 }
 
 struct Installed {
     kind: Kind,
-    /// The first block the next `eth_getFilterChanges` reports.
+    /// The first block (for a pending-transaction filter: the first accepted transaction, by
+    /// arrival number) the next `eth_getFilterChanges` reports.
     next_block: u64,
     last_polled: Instant,
 }
 
 #[derive(Default)]
-pub struct Filters(Mutex<Table>);
+pub struct Filters {
+    table: Mutex<Table>,
+    accepted: Mutex<Accepted>,
+    /// Whether any pending-transaction filter is installed: until one is, sending a transaction
+    /// records nothing.
+    watching_pending: AtomicBool,
+}
+
+/// Hashes of accepted transactions, numbered by arrival: `hashes[0]` arrived `first`.
+#[derive(Default)]
+struct Accepted {
+    first: u64,
+    hashes: VecDeque<B256>,
+}
+
+impl Accepted {
+    fn end(&self) -> u64 {
+        self.first + self.hashes.len() as u64
+    }
+}
+
+impl Filters {
+    /// Called for each transaction the RPC accepted.
+    pub fn accepted(&self, hash: B256) {
+        if !self.watching_pending.load(Ordering::Acquire) {
+            return;
+        }
+        let mut accepted = self.accepted.lock().expect("accepted hashes");
+        if accepted.hashes.len() == MAX_PENDING_HASHES {
+            accepted.hashes.pop_front();
+            accepted.first += 1;
+        }
+        accepted.hashes.push_back(hash);
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().expect("filter table")
+    }
+
+    /// After the table changed: whether sends must still be recorded.
+    fn update_watching(&self, table: &Table) {
+        let any = table
+            .installed
+            .values()
+            .any(|f| matches!(f.kind, Kind::PendingTxs));
+        self.watching_pending.store(any, Ordering::Release);
+        if !any {
+            let mut accepted = self.accepted.lock().expect("accepted hashes");
+            let end = accepted.end();
+            accepted.hashes.clear();
+            accepted.first = end;
+        }
+    }
+}
 
 #[derive(Default)]
 struct Table {
@@ -65,9 +130,17 @@ fn not_found(id: U64) -> RpcError {
 
 impl EthApi {
     fn install(&self, kind: Kind) -> RpcResult<U64> {
-        let next_block = self.latest()? + 1;
+        let next_block = match kind {
+            Kind::PendingTxs => {
+                // Recording starts before the filter's first position is taken, so no send
+                // between the two is missed.
+                self.filters.watching_pending.store(true, Ordering::Release);
+                self.filters.accepted.lock().expect("accepted hashes").end()
+            }
+            _ => self.latest()? + 1,
+        };
         let now = Instant::now();
-        let mut table = self.filters.0.lock().expect("filter table");
+        let mut table = self.filters.table();
         table.drop_expired(now);
         if table.installed.len() >= MAX_FILTERS {
             return Err(RpcError::LimitExceeded(format!(
@@ -85,6 +158,7 @@ impl EthApi {
                 last_polled: now,
             },
         );
+        self.filters.update_watching(&table);
         Ok(U64::from(id))
     }
 
@@ -103,15 +177,23 @@ impl EthApi {
         self.install(Kind::Blocks)
     }
 
+    /// `eth_newPendingTransactionFilter`: the hashes of transactions accepted from now on.
+    pub fn new_pending_transaction_filter(&self) -> RpcResult<U64> {
+        self.install(Kind::PendingTxs)
+    }
+
     pub fn uninstall_filter(&self, id: U64) -> bool {
-        let mut table = self.filters.0.lock().expect("filter table");
-        table.installed.remove(&id.to()).is_some()
+        let mut table = self.filters.table();
+        let removed = table.installed.remove(&id.to()).is_some();
+        self.filters.update_watching(&table);
+        removed
     }
 
     fn polled(&self, id: U64) -> RpcResult<(Kind, u64)> {
         let now = Instant::now();
-        let mut table = self.filters.0.lock().expect("filter table");
+        let mut table = self.filters.table();
         table.drop_expired(now);
+        self.filters.update_watching(&table);
         let installed = table.installed.get_mut(&id.to()).ok_or(not_found(id))?;
         installed.last_polled = now;
         Ok((installed.kind.clone(), installed.next_block))
@@ -121,6 +203,23 @@ impl EthApi {
     /// after the head seen now.
     pub fn filter_changes(&self, id: U64) -> RpcResult<FilterChanges> {
         let (kind, next_block) = self.polled(id)?;
+        if matches!(kind, Kind::PendingTxs) {
+            let accepted = self.filters.accepted.lock().expect("accepted hashes");
+            let from = next_block.max(accepted.first);
+            let hashes: Vec<B256> = accepted
+                .hashes
+                .iter()
+                .skip((from - accepted.first) as usize)
+                .copied()
+                .collect();
+            let end = accepted.end();
+            drop(accepted);
+            let mut table = self.filters.table();
+            if let Some(installed) = table.installed.get_mut(&id.to()) {
+                installed.next_block = installed.next_block.max(end);
+            }
+            return Ok(FilterChanges::Hashes(hashes));
+        }
         let head = self.latest()?;
         let changes = match kind {
             Kind::Blocks => {
@@ -161,9 +260,10 @@ impl EthApi {
                 };
                 FilterChanges::Logs(logs)
             }
+            Kind::PendingTxs => unreachable!("answered above"),
         };
         // Only forward: a poll that raced this one past a later head keeps its place.
-        let mut table = self.filters.0.lock().expect("filter table");
+        let mut table = self.filters.table();
         if let Some(installed) = table.installed.get_mut(&id.to()) {
             installed.next_block = installed.next_block.max(head + 1);
         }
@@ -174,8 +274,8 @@ impl EthApi {
     pub fn filter_logs(&self, id: U64) -> RpcResult<Vec<Log>> {
         match self.polled(id)?.0 {
             Kind::Logs(filter) => self.logs(*filter),
-            Kind::Blocks => Err(RpcError::params(format!(
-                "filter {id} is a block filter; eth_getFilterLogs takes a log filter"
+            Kind::Blocks | Kind::PendingTxs => Err(RpcError::params(format!(
+                "filter {id} is not a log filter; eth_getFilterLogs takes one from eth_newFilter"
             ))),
         }
     }
@@ -204,5 +304,38 @@ mod tests {
         assert_eq!(ids(&table), [2], "filter 1 went a whole timeout unpolled");
         table.drop_expired(start + TIMEOUT / 2 + TIMEOUT);
         assert!(ids(&table).is_empty());
+    }
+
+    #[test]
+    fn accepted_hashes_are_kept_only_while_watched_and_only_the_newest() {
+        let filters = Filters::default();
+        filters.accepted(B256::repeat_byte(1));
+        assert_eq!(
+            filters.accepted.lock().unwrap().end(),
+            0,
+            "nobody watches: nothing kept"
+        );
+
+        filters.watching_pending.store(true, Ordering::Release);
+        for i in 0..MAX_PENDING_HASHES as u64 + 5 {
+            filters.accepted(B256::left_padding_from(&i.to_be_bytes()));
+        }
+        let accepted = filters.accepted.lock().unwrap();
+        assert_eq!(
+            (accepted.first, accepted.hashes.len()),
+            (5, MAX_PENDING_HASHES)
+        );
+        assert_eq!(
+            accepted.hashes[0],
+            B256::left_padding_from(&5u64.to_be_bytes())
+        );
+        drop(accepted);
+
+        // The last pending filter gone: the kept hashes go, arrival numbers keep counting.
+        filters.update_watching(&Table::default());
+        let accepted = filters.accepted.lock().unwrap();
+        assert!(accepted.hashes.is_empty());
+        assert_eq!(accepted.end(), MAX_PENDING_HASHES as u64 + 5);
+        assert!(!filters.watching_pending.load(Ordering::Acquire));
     }
 }

@@ -238,6 +238,9 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
     register(&mut m, "eth_newBlockFilter", |api, _| {
         api.new_block_filter()
     });
+    register(&mut m, "eth_newPendingTransactionFilter", |api, _| {
+        api.new_pending_transaction_filter()
+    });
     register(&mut m, "eth_getFilterChanges", |api, p| {
         api.filter_changes(Args::new(p).next()?)
     });
