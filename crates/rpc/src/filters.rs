@@ -130,6 +130,9 @@ fn not_found(id: U64) -> RpcError {
 
 impl EthApi {
     fn install(&self, kind: Kind) -> RpcResult<U64> {
+        // Every change to the set of filters, and to whether sends are recorded, happens under
+        // the table's lock, so an uninstall elsewhere cannot stop the recording this one starts.
+        let mut table = self.filters.table();
         let next_block = match kind {
             Kind::PendingTxs => {
                 // Recording starts before the filter's first position is taken, so no send
@@ -140,9 +143,9 @@ impl EthApi {
             _ => self.latest()? + 1,
         };
         let now = Instant::now();
-        let mut table = self.filters.table();
         table.drop_expired(now);
         if table.installed.len() >= MAX_FILTERS {
+            self.filters.update_watching(&table);
             return Err(RpcError::LimitExceeded(format!(
                 "too many filters installed (at most {MAX_FILTERS}); uninstall some with \
                  eth_uninstallFilter"
