@@ -3,6 +3,7 @@
 //! of zero, as soon as a transaction arrives.
 
 use std::{
+    collections::BTreeMap,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -204,10 +205,21 @@ fn produce_block(
         let snapshot = shared.latest_snapshot()?;
         let base_fee = sheaf_app::pending_base_fee(&snapshot);
         let gas_limit = sheaf_app::chain_params(&snapshot).block_gas_limit;
-        pool.mempool.lock().select(
-            |a| snapshot.nonce(a),
-            |tx| sheaf_app::execute::gas_needed(&snapshot, tx),
+        // Sends wait on the pool's lock, so the state reads (each sender's nonce, each
+        // transaction's gas) happen outside it: held through them, a 30,000-transaction block
+        // stalled every send for 44 ms. A sender that arrives between the two looks is read
+        // under the lock; one that arrives after waits for the next block, as before.
+        let senders: Vec<Address> = pool.mempool.lock().senders().copied().collect();
+        let nonces: BTreeMap<Address, u64> = senders
+            .into_iter()
+            .map(|a| (a, snapshot.nonce(&a)))
+            .collect();
+        let candidates = pool.mempool.lock().candidates(
+            |a| nonces.get(a).copied().unwrap_or_else(|| snapshot.nonce(a)),
             base_fee,
+        );
+        candidates.select(
+            |tx| sheaf_app::execute::gas_needed(&snapshot, tx),
             gas_limit,
             config.max_txs_per_block,
         )

@@ -169,11 +169,7 @@ impl Mempool {
 
     /// Chooses a block's transactions: executable ones only (consecutive nonces from each
     /// sender's account nonce, fee cap at least `base_fee`), highest tip first, until `gas_limit`
-    /// or `max_txs` is reached.
-    ///
-    /// Gas is counted as geth's block builder counts it: a transaction goes in if its gas limit
-    /// fits in the gas left, and then uses up only `gas_used(tx)` (at most its limit). Wallets
-    /// pad their limits, so counting limits would leave blocks part empty.
+    /// or `max_txs` is reached. [`Mempool::candidates`] then [`Candidates::select`].
     pub fn select(
         &self,
         account_nonce: impl Fn(&Address) -> u64,
@@ -182,49 +178,34 @@ impl Mempool {
         gas_limit: u64,
         max_txs: usize,
     ) -> Vec<SignedTx> {
-        #[derive(PartialEq, Eq, PartialOrd, Ord)]
-        struct Head {
-            tip: u128,
-            earlier: std::cmp::Reverse<u64>,
-            sender: Address,
-            nonce: u64,
-        }
-        let head = |sender: &Address, nonce: u64, entry: &Entry| Head {
-            tip: entry.tx.effective_gas_price(base_fee) - base_fee as u128,
-            earlier: std::cmp::Reverse(entry.arrival),
-            sender: *sender,
-            nonce,
-        };
-        let mut heap = BinaryHeap::new();
+        self.candidates(account_nonce, base_fee)
+            .select(gas_used, gas_limit, max_txs)
+    }
+
+    /// Each sender's executable transactions (consecutive nonces from its account nonce, fee cap
+    /// at least `base_fee`), copied out, so that choosing among them, which reads the state for
+    /// each transaction's gas, can happen without holding the pool.
+    pub fn candidates(&self, account_nonce: impl Fn(&Address) -> u64, base_fee: u64) -> Candidates {
+        let mut runs = Vec::new();
         for (sender, queue) in &self.by_sender {
-            let nonce = account_nonce(sender);
-            if let Some(entry) = queue.get(&nonce)
-                && entry.tx.max_fee_per_gas() >= base_fee as u128
-            {
-                heap.push(head(sender, nonce, entry));
+            let first = account_nonce(sender);
+            let run: Vec<Candidate> = queue
+                .range(first..)
+                .zip(first..)
+                .take_while(|((nonce, entry), expected)| {
+                    **nonce == *expected && entry.tx.max_fee_per_gas() >= base_fee as u128
+                })
+                .map(|((_, entry), _)| Candidate {
+                    tip: entry.tx.effective_gas_price(base_fee) - base_fee as u128,
+                    arrival: entry.arrival,
+                    tx: Some(entry.tx.clone()),
+                })
+                .collect();
+            if !run.is_empty() {
+                runs.push(run);
             }
         }
-        let mut chosen = vec![];
-        let mut gas_left = gas_limit;
-        while let Some(Head { sender, nonce, .. }) = heap.pop() {
-            if chosen.len() >= max_txs {
-                break;
-            }
-            let queue = &self.by_sender[&sender];
-            let entry = &queue[&nonce];
-            if entry.tx.gas_limit() > gas_left {
-                // This sender's later nonces cannot go before this one: skip the sender.
-                continue;
-            }
-            gas_left -= gas_used(&entry.tx).min(entry.tx.gas_limit());
-            chosen.push(entry.tx.clone());
-            if let Some(next) = queue.get(&(nonce + 1))
-                && next.tx.max_fee_per_gas() >= base_fee as u128
-            {
-                heap.push(head(&sender, nonce + 1, next));
-            }
-        }
-        chosen
+        Candidates { runs }
     }
 
     /// Drops every transaction of `sender` below its new account nonce (included or replaced).
@@ -257,6 +238,75 @@ impl Mempool {
 
     pub fn senders(&self) -> impl Iterator<Item = &Address> {
         self.by_sender.keys()
+    }
+}
+
+/// Executable transactions copied out of the pool by [`Mempool::candidates`]: per sender, in
+/// nonce order.
+pub struct Candidates {
+    runs: Vec<Vec<Candidate>>,
+}
+
+struct Candidate {
+    tip: u128,
+    arrival: u64,
+    /// Taken when chosen, so the chosen transaction moves out instead of being copied again.
+    tx: Option<SignedTx>,
+}
+
+impl Candidates {
+    /// Highest tip first (earlier arrival on ties), each sender's transactions in nonce order,
+    /// until `gas_limit` or `max_txs` is reached.
+    ///
+    /// Gas is counted as geth's block builder counts it: a transaction goes in if its gas limit
+    /// fits in the gas left, and then uses up only `gas_used(tx)` (at most its limit). Wallets
+    /// pad their limits, so counting limits would leave blocks part empty.
+    pub fn select(
+        mut self,
+        gas_used: impl Fn(&SignedTx) -> u64,
+        gas_limit: u64,
+        max_txs: usize,
+    ) -> Vec<SignedTx> {
+        #[derive(PartialEq, Eq, PartialOrd, Ord)]
+        struct Head {
+            tip: u128,
+            earlier: std::cmp::Reverse<u64>,
+            run: usize,
+            position: usize,
+        }
+        let head = |run: usize, position: usize, candidate: &Candidate| Head {
+            tip: candidate.tip,
+            earlier: std::cmp::Reverse(candidate.arrival),
+            run,
+            position,
+        };
+        let mut heap: BinaryHeap<Head> = self
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(run, candidates)| head(run, 0, &candidates[0]))
+            .collect();
+        let mut chosen = vec![];
+        let mut gas_left = gas_limit;
+        while let Some(Head { run, position, .. }) = heap.pop() {
+            if chosen.len() >= max_txs {
+                break;
+            }
+            // Each position enters the heap once, so its transaction is still there.
+            let Some(tx) = self.runs[run][position].tx.take() else {
+                continue;
+            };
+            if tx.gas_limit() > gas_left {
+                // This sender's later nonces cannot go before this one: skip the sender.
+                continue;
+            }
+            gas_left -= gas_used(&tx).min(tx.gas_limit());
+            chosen.push(tx);
+            if let Some(next) = self.runs[run].get(position + 1) {
+                heap.push(head(run, position + 1, next));
+            }
+        }
+        chosen
     }
 }
 
@@ -300,6 +350,29 @@ mod tests {
         assert_eq!(chosen, vec![(b, 0), (a, 0), (a, 1)]);
         assert_eq!(pool.pending_nonce(&a, 0), 2);
         assert_eq!(pool.pending_nonce(&DEV_KEYS[2].0, 0), 0);
+    }
+
+    #[test]
+    fn a_senders_run_stops_at_an_underpriced_nonce_and_starts_at_its_account_nonce() {
+        let mut pool = Mempool::default();
+        // Sender 0: nonce 1's fee cap (110) is under a base fee of 120, so nonce 2 waits too.
+        for (nonce, tip) in [(0, 50), (1, 10), (2, 50)] {
+            pool.insert(tx(0, nonce, tip), 0).expect("queued");
+        }
+        // Sender 1: nonce 0 is already mined (its account nonce is 1) but not yet pruned.
+        for nonce in [0, 1] {
+            pool.insert(tx(1, nonce, 30), 0).expect("queued");
+        }
+        let (a, b) = (DEV_KEYS[0].0, DEV_KEYS[1].0);
+        let account_nonce = |sender: &Address| u64::from(*sender == b);
+        let chosen: Vec<(Address, u64)> = pool
+            .candidates(account_nonce, 120)
+            .select(SignedTx::gas_limit, 1_000_000, 100)
+            .iter()
+            .map(|t| (t.sender, t.nonce()))
+            .collect();
+        // Tips over the base fee: sender 0's nonce 0 pays 30, sender 1's nonce 1 pays 10.
+        assert_eq!(chosen, vec![(a, 0), (b, 1)]);
     }
 
     #[test]
