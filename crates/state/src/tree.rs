@@ -350,15 +350,14 @@ impl Builder<'_> {
         let existing_slot = nibble(&existing.0, depth);
         let mut children = [None; 16];
         // Unless a write shares its slot, the leaf moves one level down; its position is part
-        // of its key, so it is written again, in slot order with the new subtrees.
-        let shares_slot = by_nibble(writes, depth).any(|g| nibble(&g[0].0, depth) == existing_slot);
-        let mut leaf_moved = shares_slot;
+        // of its key, so it is written again, in slot order with the new subtrees. Groups come
+        // in slot order, so once one lies past the leaf's slot, an empty slot means no write
+        // shares it.
         for group in by_nibble(writes, depth) {
             let slot = nibble(&group[0].0, depth);
-            if !leaf_moved && slot > existing_slot {
+            if slot > existing_slot && children[existing_slot as usize].is_none() {
                 children[existing_slot as usize] =
                     Some(self.put_leaf(&path.child(existing_slot), &existing.0, &existing.1));
-                leaf_moved = true;
             }
             let child_path = path.child(slot);
             children[slot as usize] = Some(if slot == existing_slot {
@@ -367,7 +366,7 @@ impl Builder<'_> {
                 self.create_subtree(child_path, group, depth + 1)
             });
         }
-        if !leaf_moved {
+        if children[existing_slot as usize].is_none() {
             children[existing_slot as usize] =
                 Some(self.put_leaf(&path.child(existing_slot), &existing.0, &existing.1));
         }
