@@ -167,24 +167,10 @@ impl Mempool {
         next
     }
 
-    /// Chooses a block's transactions: executable ones only (consecutive nonces from each
-    /// sender's account nonce, fee cap at least `base_fee`), highest tip first, until `gas_limit`
-    /// or `max_txs` is reached. [`Mempool::candidates`] then [`Candidates::select`].
-    pub fn select(
-        &self,
-        account_nonce: impl Fn(&Address) -> u64,
-        gas_used: impl Fn(&SignedTx) -> u64,
-        base_fee: u64,
-        gas_limit: u64,
-        max_txs: usize,
-    ) -> Vec<SignedTx> {
-        self.candidates(account_nonce, base_fee)
-            .select(gas_used, gas_limit, max_txs)
-    }
-
     /// Each sender's executable transactions (consecutive nonces from its account nonce, fee cap
-    /// at least `base_fee`), copied out, so that choosing among them, which reads the state for
-    /// each transaction's gas, can happen without holding the pool.
+    /// at least `base_fee`), copied out, so that choosing a block's transactions among them
+    /// ([`Candidates::select`]), which reads the state for each transaction's gas, can happen
+    /// without holding the pool.
     pub fn candidates(&self, account_nonce: impl Fn(&Address) -> u64, base_fee: u64) -> Candidates {
         let mut runs = Vec::new();
         for (sender, queue) in &self.by_sender {
@@ -340,7 +326,8 @@ mod tests {
         pool.insert(tx(1, 0, 10), 0).expect("pending");
         pool.insert(tx(2, 2, 99), 0).expect("gapped");
         let chosen: Vec<(Address, u64)> = pool
-            .select(|_| 0, SignedTx::gas_limit, 100, 1_000_000, 100)
+            .candidates(|_| 0, 100)
+            .select(SignedTx::gas_limit, 1_000_000, 100)
             .iter()
             .map(|t| (t.sender, t.nonce()))
             .collect();
@@ -411,12 +398,20 @@ mod tests {
         }
         let by_limit = SignedTx::gas_limit;
         assert_eq!(
-            pool.select(|_| 0, by_limit, 100, 21_000 * 4 + 1, 100).len(),
+            pool.candidates(|_| 0, 100)
+                .select(by_limit, 21_000 * 4 + 1, 100)
+                .len(),
             4
         );
-        assert_eq!(pool.select(|_| 0, by_limit, 100, 10_000_000, 3).len(), 3);
+        assert_eq!(
+            pool.candidates(|_| 0, 100)
+                .select(by_limit, 10_000_000, 3)
+                .len(),
+            3
+        );
         assert!(
-            pool.select(|_| 0, by_limit, 10_000, 10_000_000, 100)
+            pool.candidates(|_| 0, 10_000)
+                .select(by_limit, 10_000_000, 100)
                 .is_empty(),
             "fee cap below base fee waits"
         );
@@ -431,12 +426,23 @@ mod tests {
         // Limits of 21,000 each, 7,000 used each, 42,000 in the block: the fourth still finds
         // its full limit left (42,000 - 3 × 7,000), the fifth does not (14,000).
         assert_eq!(
-            pool.select(|_| 0, SignedTx::gas_limit, 100, 42_000, 100)
+            pool.candidates(|_| 0, 100)
+                .select(SignedTx::gas_limit, 42_000, 100)
                 .len(),
             2
         );
-        assert_eq!(pool.select(|_| 0, |_| 7_000, 100, 42_000, 100).len(), 4);
+        assert_eq!(
+            pool.candidates(|_| 0, 100)
+                .select(|_| 7_000, 42_000, 100)
+                .len(),
+            4
+        );
         // A transaction never counts for more than its limit.
-        assert_eq!(pool.select(|_| 0, |_| u64::MAX, 100, 42_000, 100).len(), 2);
+        assert_eq!(
+            pool.candidates(|_| 0, 100)
+                .select(|_| u64::MAX, 42_000, 100)
+                .len(),
+            2
+        );
     }
 }
