@@ -215,7 +215,7 @@ pub struct Shared {
     /// they were checked against, so a block neither recovers nor decodes them again.
     /// (foldhash: seeded per process like SipHash, so hashes chosen by senders cannot pile
     /// into one bucket, and several times cheaper.)
-    recovered: Mutex<alloy_primitives::map::HashMap<B256, (u64, SignedTx)>>,
+    recovered: Mutex<alloy_primitives::map::HashMap<B256, (u64, Arc<SignedTx>)>>,
     /// What admission checks against, which changes only when a block commits: the latest
     /// snapshot and the chain parameters read from it, opened once per height rather than once
     /// per transaction. Dropped at every commit; `commits` tells a reader that opened its view
@@ -227,7 +227,8 @@ pub struct Shared {
 /// A transaction that passed admission, with the sender's nonce in the state it was checked
 /// against.
 pub struct Admitted {
-    pub tx: SignedTx,
+    /// Shared with the recovered-transaction cache: a mempool keeps it without a copy.
+    pub tx: Arc<SignedTx>,
     pub account_nonce: u64,
 }
 
@@ -265,7 +266,8 @@ impl Shared {
     /// Decodes and checks a transaction against the latest committed state, the way the mempool
     /// admits it. The sender is remembered for block execution.
     pub fn check_tx(&self, raw: &[u8]) -> Result<SignedTx, CheckTxError> {
-        self.admit(raw).map(|admitted| admitted.tx)
+        self.admit(raw)
+            .map(|admitted| Arc::unwrap_or_clone(admitted.tx))
     }
 
     /// [`Shared::check_tx`], also returning the sender's committed nonce that the check read, so
@@ -280,7 +282,7 @@ impl Shared {
             params,
             base_fee,
         } = *view;
-        let tx = self.decode(raw, chain_id)?;
+        let tx = Arc::new(self.decode(raw, chain_id)?);
         let sender = snapshot.account(&tx.sender);
         if tx.nonce() < sender.nonce {
             return Err(InvalidTx::NonceTooLow {
@@ -343,7 +345,7 @@ impl Shared {
             .lock()
             .get(hash)
             .filter(|(checked_under, _)| *checked_under == chain_id)
-            .map(|(_, tx)| tx.clone())
+            .map(|(_, tx)| SignedTx::clone(tx))
     }
 }
 
@@ -379,7 +381,11 @@ impl SheafApp {
         let shared = Arc::new(Shared {
             storage,
             chain,
-            recovered: Mutex::default(),
+            // Sized once: growing it rehashes every entry while each send waits on the lock.
+            recovered: Mutex::new(alloy_primitives::map::HashMap::with_capacity_and_hasher(
+                RECOVERED_CACHE_LIMIT,
+                Default::default(),
+            )),
             admission: Mutex::new(None),
             commits: AtomicU64::new(0),
         });

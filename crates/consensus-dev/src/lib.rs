@@ -76,7 +76,7 @@ impl TxPool for DevPool {
     }
 
     fn pending_tx(&self, hash: &B256) -> Option<SignedTx> {
-        self.mempool.lock().get(hash).cloned()
+        self.mempool.lock().get(hash).map(|tx| SignedTx::clone(tx))
     }
 }
 

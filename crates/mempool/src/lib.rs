@@ -6,7 +6,10 @@
 //! transaction at a nonce already pending replaces it only with fees at least 10% higher, as in
 //! geth.
 
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::{
+    collections::{BTreeMap, BinaryHeap, HashMap},
+    sync::Arc,
+};
 
 use alloy_primitives::{Address, B256};
 use sheaf_tx::SignedTx;
@@ -78,7 +81,9 @@ impl Default for PoolConfig {
 }
 
 struct Entry {
-    tx: SignedTx,
+    /// Shared, so that copying a block's candidates out under the lock is a count per
+    /// transaction rather than a copy of it.
+    tx: Arc<SignedTx>,
     arrival: u64,
 }
 
@@ -106,13 +111,13 @@ impl Mempool {
         self.by_hash.is_empty()
     }
 
-    pub fn get(&self, hash: &B256) -> Option<&SignedTx> {
+    pub fn get(&self, hash: &B256) -> Option<&Arc<SignedTx>> {
         let (sender, nonce) = self.by_hash.get(hash)?;
         self.by_sender.get(sender)?.get(nonce).map(|e| &e.tx)
     }
 
     /// Admits `tx`, whose sender's committed nonce is `account_nonce`.
-    pub fn insert(&mut self, tx: SignedTx, account_nonce: u64) -> Result<(), PoolError> {
+    pub fn insert(&mut self, tx: Arc<SignedTx>, account_nonce: u64) -> Result<(), PoolError> {
         if self.by_hash.contains_key(&tx.hash) {
             return Err(PoolError::AlreadyKnown);
         }
@@ -237,7 +242,7 @@ struct Candidate {
     tip: u128,
     arrival: u64,
     /// Taken when chosen, so the chosen transaction moves out instead of being copied again.
-    tx: Option<SignedTx>,
+    tx: Option<Arc<SignedTx>>,
 }
 
 impl Candidates {
@@ -252,7 +257,7 @@ impl Candidates {
         gas_used: impl Fn(&SignedTx) -> u64,
         gas_limit: u64,
         max_txs: usize,
-    ) -> Vec<SignedTx> {
+    ) -> Vec<Arc<SignedTx>> {
         #[derive(PartialEq, Eq, PartialOrd, Ord)]
         struct Head {
             tip: u128,
@@ -303,7 +308,7 @@ mod tests {
     use sheaf_app::genesis::DEV_KEYS;
     use sheaf_tx::sign::{Signer, eip1559};
 
-    fn tx(key: usize, nonce: u64, tip: u128) -> SignedTx {
+    fn tx(key: usize, nonce: u64, tip: u128) -> Arc<SignedTx> {
         let signer = Signer::new(DEV_KEYS[key].1).expect("key");
         let raw = signer.sign_1559(eip1559(
             1,
@@ -315,7 +320,7 @@ mod tests {
             100 + tip,
             tip,
         ));
-        sheaf_tx::decode(&raw, 1).expect("valid")
+        Arc::new(sheaf_tx::decode(&raw, 1).expect("valid"))
     }
 
     #[test]
