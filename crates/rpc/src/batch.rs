@@ -15,14 +15,14 @@ use jsonrpsee::{
     core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification, RpcServiceT},
     server::BatchResponseBuilder,
     types::{
-        ErrorCode, ErrorObject, Id, Request,
+        ErrorCode, ErrorObject, ErrorObjectOwned, Id, Request,
         error::{OVERSIZED_RESPONSE_CODE, TOO_BIG_BATCH_RESPONSE_CODE},
     },
 };
 
 /// How many runs a batch is split into, per core: enough that tokio can even out runs of slow
 /// and fast calls across its workers, few enough that each run carries a couple of dozen calls.
-const RUNS_PER_CORE: usize = 4;
+pub(crate) const RUNS_PER_CORE: usize = 4;
 
 #[derive(Clone)]
 pub struct ConcurrentBatchLayer {
@@ -121,18 +121,7 @@ where
                         continue;
                     };
                     if response.append(answer).is_err() {
-                        return MethodResponse::error(
-                            Id::Null,
-                            ErrorObject::owned(
-                                TOO_BIG_BATCH_RESPONSE_CODE,
-                                format!(
-                                    "batch response too large: the answers exceed this node's \
-                                     limit of {max_response_bytes} bytes \
-                                     (--rpc-max-response-bytes); send fewer calls per batch"
-                                ),
-                                None::<()>,
-                            ),
-                        );
+                        return MethodResponse::error(Id::Null, too_big_batch(max_response_bytes));
                     }
                 }
             }
@@ -202,17 +191,31 @@ fn explain_oversized(answer: MethodResponse, id: Id<'static>, limit: usize) -> M
     if answer.as_error_code() != Some(OVERSIZED_RESPONSE_CODE) {
         return answer;
     }
-    MethodResponse::error(
-        id,
-        ErrorObject::owned(
-            OVERSIZED_RESPONSE_CODE,
-            format!(
-                "response too large: the answer exceeds this node's limit of {limit} bytes \
-                 (--rpc-max-response-bytes); ask for less, e.g. a smaller block range or \
-                 blocks without full transactions"
-            ),
-            None::<()>,
+    MethodResponse::error(id, oversized(limit))
+}
+
+/// The error for one answer over the response limit, saying what to do about it.
+pub(crate) fn oversized(limit: usize) -> ErrorObjectOwned {
+    ErrorObject::owned(
+        OVERSIZED_RESPONSE_CODE,
+        format!(
+            "response too large: the answer exceeds this node's limit of {limit} bytes \
+             (--rpc-max-response-bytes); ask for less, e.g. a smaller block range or \
+             blocks without full transactions"
         ),
+        None::<()>,
+    )
+}
+
+/// The error for a batch whose answers together are over the response limit.
+pub(crate) fn too_big_batch(limit: usize) -> ErrorObjectOwned {
+    ErrorObject::owned(
+        TOO_BIG_BATCH_RESPONSE_CODE,
+        format!(
+            "batch response too large: the answers exceed this node's limit of {limit} bytes \
+             (--rpc-max-response-bytes); send fewer calls per batch"
+        ),
+        None::<()>,
     )
 }
 

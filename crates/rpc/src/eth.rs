@@ -32,6 +32,7 @@ pub const MAX_FEE_HISTORY_BLOCKS: u64 = 1024;
 /// Gas cap of `eth_call` / `eth_estimateGas` (geth's `RPCGasCap`).
 pub const CALL_GAS_CAP: u64 = 50_000_000;
 
+#[derive(Clone)]
 pub struct EthApi {
     pub shared: Arc<Shared>,
     pub pool: Arc<dyn TxPool>,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod eth;
 mod filters;
 pub mod governance;
+mod send_batch;
 pub mod staking;
 pub mod web;
 
@@ -44,6 +45,9 @@ pub struct RpcConfig {
     pub max_connections: u32,
     /// Serve the dashboard to plain GETs on the same port.
     pub web: Option<web::WebConfig>,
+    /// Answer batches made only of `eth_sendRawTransaction` in [`send_batch`] rather than through
+    /// jsonrpsee's per-call path. The answers are the same; off only to test that they are.
+    pub fast_send_batches: bool,
 }
 
 impl Default for RpcConfig {
@@ -56,6 +60,7 @@ impl Default for RpcConfig {
             max_batch_len: 1000,
             max_connections: 500,
             web: None,
+            fast_send_batches: true,
         }
     }
 }
@@ -126,6 +131,11 @@ fn transaction_at(
     (index < block.txs.len()).then(|| convert::transaction(&block, index))
 }
 
+/// `eth_sendRawTransaction`, shared by the method table and [`send_batch`].
+fn send_raw(api: &EthApi, params: &Params) -> RpcResult<B256> {
+    api.send_raw_transaction(Args::new(params).next()?)
+}
+
 /// Builds the method table. `heads` (when the driver provides it) feeds `eth_subscribe`.
 pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<EthApi> {
     let submit_waits = api.pool.submit_waits();
@@ -182,7 +192,7 @@ pub fn module(api: EthApi, heads: Option<broadcast::Sender<u64>>) -> RpcModule<E
         let mut a = Args::new(p);
         api.estimate_gas(a.next()?, a.optional()?)
     });
-    let send_raw: Handler<B256> = |api, p| api.send_raw_transaction(Args::new(p).next()?);
+    let send_raw: Handler<B256> = send_raw;
     if submit_waits {
         register_blocking(&mut m, "eth_sendRawTransaction", send_raw);
     } else {
@@ -401,9 +411,22 @@ pub async fn serve(
             layer.allow_origin(AllowOrigin::list(list))
         }
     });
+    // Sends that may wait on CometBFT's RPC must not run on the async workers; jsonrpsee moves
+    // them to blocking threads (see `register_blocking`).
+    let send_batches = (config.fast_send_batches && !api.pool.submit_waits()).then(|| {
+        send_batch::SendBatchLayer::new(
+            Arc::new(api.clone()),
+            send_batch::Limits {
+                max_request_bytes: config.max_request_bytes,
+                max_response_bytes: config.max_response_bytes,
+                max_batch_len: config.max_batch_len,
+            },
+        )
+    });
     let middleware = tower::ServiceBuilder::new()
         .option_layer(cors)
-        .option_layer(config.web.clone().map(web::WebLayer::new));
+        .option_layer(config.web.clone().map(web::WebLayer::new))
+        .option_layer(send_batches);
     let rpc_middleware = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
         .layer(batch::ConcurrentBatchLayer::new(config.max_response_bytes));
     let server = Server::builder()
