@@ -1,6 +1,6 @@
 // Starts a Sheaf dev node for a test: a fresh data dir, a free port, stopped when the test ends.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
@@ -150,11 +150,14 @@ export function spawnAnvil(gasLimit) {
   });
 }
 
-/** A Sheaf dev node with 1 s blocks in a fresh data dir, for the side-by-side RPC benchmarks. */
+/** A Sheaf dev node with 1 s blocks in a fresh data dir, for the side-by-side RPC benchmarks.
+ * SHEAF_BENCH_LOG=<file> keeps its log (each block's size and where its time went). */
 export function spawnSheaf(gasLimit) {
   return freePort().then((port) => {
     const dir = mkdtempSync(join(tmpdir(), 'sheaf-bench-'));
-    const child = spawn(SHEAF_BIN, ['node', '--dev', '--block-time', '1', '--rpc-port', String(port), '--data-dir', dir, ...(gasLimit ? ['--block-gas-limit', gasLimit] : [])], { stdio: 'ignore' });
+    const child = spawn(SHEAF_BIN, ['node', '--dev', '--block-time', '1', '--rpc-port', String(port), '--data-dir', dir, ...(gasLimit ? ['--block-gas-limit', gasLimit] : [])], {
+      stdio: ['ignore', 'ignore', process.env.SHEAF_BENCH_LOG ? openSync(process.env.SHEAF_BENCH_LOG, 'a') : 'ignore'],
+    });
     return { url: `http://127.0.0.1:${port}`, child, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   });
 }

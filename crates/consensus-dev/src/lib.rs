@@ -201,6 +201,8 @@ fn produce_block(
     // The dev chain simulates a healthy network: every validator in the current set signs.
     let commit = CommitInfo::all_signed(&app.validators()?);
     let height = app.info()?.last_block_height + 1;
+    // Where a block's time goes, for the log: the driver's own wall time, never state.
+    let started = Instant::now();
     let selected = {
         let snapshot = shared.latest_snapshot()?;
         let base_fee = sheaf_app::pending_base_fee(&snapshot);
@@ -236,8 +238,11 @@ fn produce_block(
         misbehavior: vec![],
         txs: selected.iter().map(|tx| tx.raw.clone()).collect(),
     };
+    let chosen = started.elapsed();
     let response = app.finalize_block(request)?;
+    let finalized = started.elapsed();
     app.commit()?;
+    let committed = started.elapsed();
 
     let snapshot = shared.latest_snapshot()?;
     let mut mempool = pool.mempool.lock();
@@ -254,7 +259,16 @@ fn produce_block(
         .iter()
         .filter(|r| matches!(r, TxOutcome::Executed { .. }))
         .count();
-    tracing::info!(height, txs = executed, app_hash = %B256::from(response.app_hash), "committed block");
+    tracing::info!(
+        height,
+        txs = executed,
+        app_hash = %B256::from(response.app_hash),
+        choose_ms = chosen.as_millis() as u64,
+        finalize_ms = (finalized - chosen).as_millis() as u64,
+        commit_ms = (committed - finalized).as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "committed block"
+    );
     let _ = pool.heads.send(height);
     Ok(())
 }
