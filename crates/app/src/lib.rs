@@ -34,7 +34,7 @@ use sheaf_state::{
 };
 use sheaf_tx::{SignedTx, TxError};
 
-pub use chain::{ChainReader, StoredBlock, StoredHeader, StoredReceipt, StoredTx};
+pub use chain::{BlockBody, ChainReader, StoredBlock, StoredHeader, StoredReceipt, StoredTx};
 pub use execute::InvalidTx;
 pub use genesis::{ChainParams, Genesis, GenesisValidator};
 /// CometBFT's chain id for a Sheaf chain: what validators sign votes for.
@@ -811,8 +811,7 @@ impl Application for SheafApp {
 
         let decoded = self.decode_block(&request.txs, chain_id);
         let mut tx_results = Vec::with_capacity(decoded.len());
-        let mut stored_txs = vec![];
-        let mut receipts: Vec<StoredReceipt> = vec![];
+        let mut body = BlockBody::new(decoded.len());
         let mut gas_used = 0u64;
         for tx in decoded {
             let tx = match tx {
@@ -833,8 +832,7 @@ impl Application for SheafApp {
                         success: receipt.success,
                         gas_used: receipt.gas_used,
                     });
-                    stored_txs.push(tx.into());
-                    receipts.push(receipt);
+                    body.push(tx.into(), receipt);
                 }
                 Err(
                     deferred
@@ -891,12 +889,12 @@ impl Application for SheafApp {
             base_fee_per_gas: Some(base_fee),
             ..Default::default()
         };
-        // The Merkle update and the block's trie roots need nothing from each other (only the
-        // header hash needs the state root), so they run side by side.
+        // The Merkle update and the rest of the block's tries need nothing from each other
+        // (only the header hash needs the state root), so they run side by side.
         let storage = &self.shared.storage;
         let (prepared, sealed) = rayon::join(
             || storage.prepare(request.height, &changes),
-            || StoredBlock::seal(header, stored_txs, receipts, withdrawals),
+            || body.seal(header, withdrawals),
         );
         let prepared = prepared?;
         let mut block = sealed.with_state_root(B256::from(prepared.root));
