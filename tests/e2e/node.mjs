@@ -99,17 +99,32 @@ export async function batch(url, calls) {
 
 /**
  * Sends pre-signed transactions as batches of 200 `eth_sendRawTransaction` over `inFlight`
- * concurrent connections (default: env IN_FLIGHT, else 1); throws on the first refusal.
+ * concurrent connections (default: env IN_FLIGHT, else 1); throws on the first refusal, except
+ * "txpool is full": like a wallet, it sends those again 20 ms later (and says how many it did).
  */
 export async function sendAll(url, name, raws, inFlight = Number(process.env.IN_FLIGHT ?? 1)) {
   let next = 0;
+  let resent = 0;
   await Promise.all(Array.from({ length: inFlight }, async () => {
     for (let i = (next++) * 200; i < raws.length; i = (next++) * 200) {
-      const answers = await batch(url, raws.slice(i, i + 200).map((raw) => ['eth_sendRawTransaction', [raw]]));
-      const failed = answers.find((a) => a.error);
-      if (failed) throw new Error(`${name} refused a transaction: ${failed.error.message}`);
+      let pending = raws.slice(i, i + 200);
+      while (pending.length > 0) {
+        const answers = await batch(url, pending.map((raw) => ['eth_sendRawTransaction', [raw]]));
+        const full = [];
+        for (const answer of answers) {
+          if (!answer.error) continue;
+          if (answer.error.message !== 'txpool is full') throw new Error(`${name} refused a transaction: ${answer.error.message}`);
+          full.push(pending[answer.id]);
+        }
+        pending = full;
+        if (full.length > 0) {
+          resent += full.length;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
     }
   }));
+  if (resent > 0) console.error(`${name}: ${resent} sends refused with "txpool is full" were sent again`);
 }
 
 /**
