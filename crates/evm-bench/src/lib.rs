@@ -1,8 +1,9 @@
 //! One constant-product swap, two engines, the same run: Sheaf's amm module executing Router02's
 //! `swapExactTokensForTokens` natively, and `solidity/ConstantProduct.sol` (compiled by npm's
 //! solc into `artifacts/`) executed by revm. Both run in memory, one transaction after another,
-//! each in its own overlay committed into the block's (a nested `Delta` natively, revm's journal
-//! into a `CacheDB`); neither side recovers signatures, charges fees or hashes state, so the ratio
+//! each in its own overlay committed into the block's (natively a nested `Delta` over the block's
+//! `BlockDelta` and `ReadCache`, the layers `finalize_block` uses; revm's journal into a
+//! `CacheDB`); neither side recovers signatures, charges fees or hashes state, so the ratio
 //! is execution against execution.
 
 use alloy_primitives::{Address, Bytes, U256};
@@ -20,7 +21,7 @@ use sheaf_app::{
 };
 use sheaf_module_api::{BlockContext, CallEnv};
 use sheaf_primitives::ETHER;
-use sheaf_state::{Delta, Snapshot, StateRead};
+use sheaf_state::{BlockDelta, Delta, ReadCache, Snapshot, StateRead};
 
 sol! {
     function mint(address to, uint256 amount);
@@ -231,9 +232,11 @@ impl NativeSwaps {
         })
     }
 
-    /// An overlay for one block, with every swapper's router approvals already in it.
-    pub fn block(&self, swappers: usize) -> anyhow::Result<Delta<&Snapshot>> {
-        let mut block = Delta::new(&self.snapshot);
+    /// An overlay for one block, with every swapper's router approvals already in it: a hash
+    /// map over a read cache over the committed snapshot, the layers `finalize_block` runs a
+    /// block's transactions on.
+    pub fn block(&self, swappers: usize) -> anyhow::Result<BlockDelta<ReadCache<&Snapshot>>> {
+        let mut block = BlockDelta::new(ReadCache::new(&self.snapshot));
         for i in 0..swappers {
             for token in self.tokens {
                 let approve = approveCall {
@@ -249,7 +252,7 @@ impl NativeSwaps {
     /// One call in its own nested overlay, kept only if it succeeds (as a transaction's is).
     fn run<P: StateRead>(
         &self,
-        block: &mut Delta<P>,
+        block: &mut BlockDelta<P>,
         caller: Address,
         to: Address,
         data: &[u8],
@@ -272,7 +275,7 @@ impl NativeSwaps {
     /// One Router02 swap of `amount_in` of token A (or B); returns the amount out.
     pub fn swap<P: StateRead>(
         &self,
-        block: &mut Delta<P>,
+        block: &mut BlockDelta<P>,
         who: usize,
         a_to_b: bool,
         amount_in: U256,
