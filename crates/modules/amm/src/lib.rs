@@ -90,7 +90,31 @@ pub fn sort_tokens(a: Address, b: Address) -> Result<(Address, Address), Revert>
 
 /// The pool address for a token pair, fixed before the pool exists: a CREATE2-style address of the
 /// factory, salted with the sorted pair (as Uniswap's `pairFor`), so clients can compute it.
+///
+/// Every swap derives the address of each pool on its path, and the two keccaks that takes were a
+/// fifth of a one-hop swap's execution; so each thread remembers the pairs it has derived. The
+/// address is a pure function of the pair, so remembering it cannot change what any call does.
 pub fn pair_address(token0: Address, token1: Address) -> Address {
+    /// Pairs each thread remembers before it starts over; far more than the pools a block uses.
+    const REMEMBERED: usize = 4096;
+    thread_local! {
+        static DERIVED: std::cell::RefCell<alloy_primitives::map::HashMap<(Address, Address), Address>> =
+            std::cell::RefCell::default();
+    }
+    DERIVED.with_borrow_mut(|derived| {
+        if let Some(pair) = derived.get(&(token0, token1)) {
+            return *pair;
+        }
+        if derived.len() >= REMEMBERED {
+            derived.clear();
+        }
+        let pair = derive_pair_address(token0, token1);
+        derived.insert((token0, token1), pair);
+        pair
+    })
+}
+
+fn derive_pair_address(token0: Address, token1: Address) -> Address {
     let salt = keccak256([token0.as_slice(), token1.as_slice()].concat());
     UNISWAP_V2_FACTORY.create2(salt, POOL_INIT_CODE_HASH)
 }
@@ -209,5 +233,33 @@ mod pool_address_tests {
     #[test]
     fn the_init_code_hash_constant_is_the_hash_of_its_label() {
         assert_eq!(POOL_INIT_CODE_HASH, keccak256(b"sheaf amm pool v1"));
+    }
+
+    /// Remembered addresses are the derived ones, on the first ask, the second, and after the
+    /// thread has started over.
+    #[test]
+    fn remembered_pair_addresses_are_the_derived_ones() {
+        let pair = |i: u32| {
+            let token = |tag: u8| {
+                let mut bytes = [tag; 20];
+                bytes[16..].copy_from_slice(&i.to_be_bytes());
+                Address::from(bytes)
+            };
+            (token(1), token(2))
+        };
+        let by_formula = |(token0, token1): (Address, Address)| {
+            let salt = keccak256([token0.as_slice(), token1.as_slice()].concat());
+            UNISWAP_V2_FACTORY.create2(salt, keccak256(b"sheaf amm pool v1"))
+        };
+        for round in 0..2 {
+            for i in 0..5_000 {
+                let (token0, token1) = pair(i);
+                assert_eq!(
+                    pair_address(token0, token1),
+                    by_formula((token0, token1)),
+                    "pair {i}, round {round}"
+                );
+            }
+        }
     }
 }
