@@ -1,9 +1,7 @@
 //! The Ethereum-shaped record of each committed block (header, transactions, receipts), written
 //! atomically with the block's state and read back by RPC.
 
-use alloy_consensus::{
-    Eip658Value, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, TxEnvelope,
-};
+use alloy_consensus::{Eip658Value, Header, Receipt, ReceiptWithBloom, TxEnvelope};
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256};
 use alloy_rlp::{BufMut, Decodable, Encodable, RlpDecodable, RlpEncodable};
@@ -124,21 +122,25 @@ impl StoredReceipt {
         alloy_primitives::logs_bloom(self.logs.iter())
     }
 
-    /// The consensus receipt; `bloom` is its logs' bloom, which seal has already computed
-    /// for the header.
-    fn envelope(&self, tx_type: u8, bloom: Bloom) -> ReceiptEnvelope {
+    /// The consensus receipt's EIP-2718 encoding; `bloom` is its logs' bloom, which the block
+    /// has already computed for the header. It borrows the logs: copying them into an alloy
+    /// `ReceiptEnvelope` was most of what a swap's receipt cost on its way into the trie.
+    fn encoded_2718(&self, tx_type: u8, bloom: Bloom) -> Vec<u8> {
         let receipt = ReceiptWithBloom {
             receipt: Receipt {
                 status: Eip658Value::Eip658(self.success),
                 cumulative_gas_used: self.cumulative_gas_used,
-                logs: self.logs.clone(),
+                logs: self.logs.iter().collect::<Vec<&Log>>(),
             },
             logs_bloom: bloom,
         };
-        match tx_type {
-            0 => ReceiptEnvelope::Legacy(receipt),
-            _ => ReceiptEnvelope::Eip1559(receipt),
+        let mut out = Vec::with_capacity(1 + receipt.length());
+        // A legacy receipt is bare RLP; the only typed transactions Sheaf takes are EIP-1559.
+        if tx_type != 0 {
+            out.push(alloy_consensus::TxType::Eip1559 as u8);
         }
+        receipt.encode(&mut out);
+        out
     }
 }
 
@@ -259,11 +261,8 @@ impl Body {
         // Each receipt's bloom is used twice (its receipt, the header), so it is made once.
         let bloom = self.blooms.bloom(&receipt.logs);
         self.logs_bloom.accrue_bloom(&bloom);
-        self.receipts_trie.push(
-            receipt
-                .envelope(tx.envelope.tx_type() as u8, bloom)
-                .encoded_2718(),
-        );
+        self.receipts_trie
+            .push(receipt.encoded_2718(tx.envelope.tx_type() as u8, bloom));
         self.txs.push(tx);
         self.receipts.push(receipt);
     }
@@ -749,6 +748,7 @@ impl ChainReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy_consensus::ReceiptEnvelope;
     use sheaf_state::Changes;
 
     fn commit_block(storage: &Storage, block: &StoredBlock, keep_header: bool) {
