@@ -92,9 +92,18 @@ pub type Logs = Vec<Log>;
 /// Ethereum's intrinsic gas (EIP-2028 calldata pricing): 21,000 plus 16 per non-zero and 4 per
 /// zero byte of input.
 pub fn intrinsic_gas(input: &[u8]) -> u64 {
-    let nonzero = input.iter().filter(|b| **b != 0).count() as u64;
-    let zero = input.len() as u64 - nonzero;
+    let zero = zero_bytes(input);
+    let nonzero = input.len() as u64 - zero;
     21_000 + nonzero * 16 + zero * 4
+}
+
+/// Counted in byte-wide lanes, at most 255 bytes a run so a lane cannot overflow: counted into a
+/// `usize` per byte, the count took a tenth of a swap's execution.
+fn zero_bytes(input: &[u8]) -> u64 {
+    input
+        .chunks(255)
+        .map(|run| run.iter().fold(0u8, |zeros, &b| zeros + u8::from(b == 0)) as u64)
+        .sum()
 }
 
 /// The chain's clock in state: the height of the block being executed. The app sets it at the
@@ -113,5 +122,24 @@ pub mod clock {
 
     pub fn set_height<S: StateWrite + ?Sized>(state: &mut S, height: u64) {
         state.put_u64(key(), height);
+    }
+}
+
+#[cfg(test)]
+mod intrinsic_gas_tests {
+    use super::*;
+
+    /// The lane-wise count gives the plain count at every length around a run's end (255) and
+    /// with every byte zero, none zero, or mixed.
+    #[test]
+    fn zero_bytes_are_counted_exactly() {
+        for len in [0usize, 1, 31, 254, 255, 256, 510, 511, 1_000] {
+            for fill in [|_: usize| 0u8, |_: usize| 7u8, |i: usize| (i % 3) as u8] {
+                let input: Vec<u8> = (0..len).map(fill).collect();
+                let zeros = input.iter().filter(|b| **b == 0).count() as u64;
+                let want = 21_000 + zeros * 4 + (len as u64 - zeros) * 16;
+                assert_eq!(intrinsic_gas(&input), want, "length {len}");
+            }
+        }
     }
 }
