@@ -416,6 +416,62 @@ impl StoredBlock {
             .collect()
     }
 
+    /// This block's record (what [`encode_record`] makes of it) as consecutive segments. The
+    /// transactions and receipts are encoded in runs on every core: one thread took 25 ms to
+    /// encode the 38 MB of a block of 30,000 swaps.
+    fn record_segments(&self) -> Vec<Vec<u8>> {
+        use alloy_rlp::Header as RlpHeader;
+        use rayon::prelude::*;
+        const RUN: usize = 2_048;
+        fn encode_runs<T: Encodable + Sync>(items: &[T]) -> (usize, Vec<Vec<u8>>) {
+            let runs: Vec<Vec<u8>> = items
+                .par_chunks(RUN)
+                .map(|run| {
+                    let mut out = Vec::with_capacity(run.iter().map(Encodable::length).sum());
+                    run.iter().for_each(|item| item.encode(&mut out));
+                    out
+                })
+                .collect();
+            (runs.iter().map(Vec::len).sum(), runs)
+        }
+        let ((txs_length, txs), (receipts_length, receipts)) =
+            rayon::join(|| encode_runs(&self.txs), || encode_runs(&self.receipts));
+        let txs_header = RlpHeader {
+            list: true,
+            payload_length: txs_length,
+        };
+        let receipts_header = RlpHeader {
+            list: true,
+            payload_length: receipts_length,
+        };
+        let payload_length = self.hash.length()
+            + self.header.length()
+            + txs_header.length_with_payload()
+            + receipts_header.length_with_payload()
+            + self.withdrawals.length()
+            + self.system_logs.length();
+        let mut head = vec![RLP_RECORD];
+        RlpHeader {
+            list: true,
+            payload_length,
+        }
+        .encode(&mut head);
+        self.hash.encode(&mut head);
+        self.header.encode(&mut head);
+        txs_header.encode(&mut head);
+        let mut between = vec![];
+        receipts_header.encode(&mut between);
+        let mut tail = vec![];
+        self.withdrawals.encode(&mut tail);
+        self.system_logs.encode(&mut tail);
+        let mut segments = vec![head];
+        segments.extend(txs);
+        segments.push(between);
+        segments.extend(receipts);
+        segments.push(tail);
+        segments
+    }
+
     /// The writes that make this block findable by number, by hash, and its txs by hash.
     pub fn aux_writes(&self) -> Vec<AuxWrite> {
         let number = self.number();
@@ -423,7 +479,7 @@ impl StoredBlock {
             hash: self.hash,
             header: self.header.clone(),
         };
-        let mut writes = block_record_writes(number, encode_record(self));
+        let mut writes = block_record_writes(number, &self.record_segments());
         writes.extend([
             AuxWrite {
                 key: key_header(number),
@@ -487,24 +543,43 @@ const RECORD_PIECE: usize = 256 * 1024 - 4096;
 
 /// The writes that store `record` (an encoded block) at `number`: as one value when it fits in
 /// a piece, else as a list of its pieces under the block's key and each piece under its own.
-fn block_record_writes(number: u64, record: Vec<u8>) -> Vec<AuxWrite> {
-    if record.len() <= RECORD_PIECE {
+fn block_record_writes(number: u64, segments: &[Vec<u8>]) -> Vec<AuxWrite> {
+    let length: usize = segments.iter().map(Vec::len).sum();
+    if length <= RECORD_PIECE {
         return vec![AuxWrite {
             key: key_block(number),
-            value: record,
+            value: segments.concat(),
         }];
     }
-    let pieces = record.chunks(RECORD_PIECE);
+    // Cut the concatenated segments into pieces, copying each byte once.
+    let mut pieces = vec![Vec::with_capacity(RECORD_PIECE)];
+    for mut segment in segments.iter().map(Vec::as_slice) {
+        while !segment.is_empty() {
+            let piece = pieces.last_mut().expect("at least one piece");
+            if piece.len() == RECORD_PIECE {
+                pieces.push(Vec::with_capacity(RECORD_PIECE));
+                continue;
+            }
+            let take = segment.len().min(RECORD_PIECE - piece.len());
+            piece.extend_from_slice(&segment[..take]);
+            segment = &segment[take..];
+        }
+    }
     let mut list = vec![PIECES_RECORD];
     list.extend((pieces.len() as u32).to_be_bytes());
     let mut writes = vec![AuxWrite {
         key: key_block(number),
         value: list,
     }];
-    writes.extend(pieces.enumerate().map(|(index, piece)| AuxWrite {
-        key: key_block_piece(number, index as u32),
-        value: piece.to_vec(),
-    }));
+    writes.extend(
+        pieces
+            .into_iter()
+            .enumerate()
+            .map(|(index, piece)| AuxWrite {
+                key: key_block_piece(number, index as u32),
+                value: piece,
+            }),
+    );
     writes
 }
 
@@ -974,6 +1049,56 @@ mod tests {
         assert_eq!(chain.header(2).expect("read"), None);
     }
 
+    /// Encoded in runs on many cores, the record is byte for byte the derived RLP encoding,
+    /// for a block of one run, of several, and with a partial last run.
+    #[test]
+    fn record_segments_are_the_derived_encoding() {
+        use sheaf_tx::sign::{Signer, eip1559};
+        let signer = Signer::new(B256::with_last_byte(6)).expect("key");
+        let raw = signer.sign_1559(eip1559(
+            1,
+            0,
+            Address::with_last_byte(9),
+            U256::ZERO,
+            Bytes::from_static(b"call"),
+            50_000,
+            2,
+            1,
+        ));
+        let tx: StoredTx = sheaf_tx::decode(&raw, 1).expect("decode").into();
+        let receipt = StoredReceipt {
+            success: true,
+            gas_used: 21_000,
+            cumulative_gas_used: 21_000,
+            effective_gas_price: 2,
+            logs: vec![Log::new_unchecked(
+                Address::with_last_byte(1),
+                vec![B256::with_last_byte(2)],
+                Bytes::from_static(b"data"),
+            )],
+            revert_reason: Some("why".into()),
+            output: Bytes::from_static(b"out"),
+        };
+        for count in [0, 1, 2_048, 5_000] {
+            let header = Header {
+                number: 3,
+                base_fee_per_gas: Some(1),
+                ..Default::default()
+            };
+            let block = StoredBlock::seal(
+                header,
+                vec![tx.clone(); count],
+                vec![receipt.clone(); count],
+                vec![],
+            );
+            assert_eq!(
+                block.record_segments().concat(),
+                encode_record(&block),
+                "{count} transactions"
+            );
+        }
+    }
+
     /// A block whose record is larger than a piece is stored in pieces and reads back equal;
     /// a missing piece is a typed error, not a short block.
     #[test]
@@ -1021,6 +1146,8 @@ mod tests {
             .collect();
         assert_eq!(pieces.len(), 3);
         assert!(pieces.iter().all(|p| p.value.len() <= RECORD_PIECE));
+        let joined: Vec<u8> = pieces.iter().flat_map(|p| p.value.clone()).collect();
+        assert_eq!(joined, encode_record(&block));
 
         let dir = tempfile::tempdir().expect("tempdir");
         let storage = Storage::open(&dir.path().join("db")).expect("open");
