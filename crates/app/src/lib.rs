@@ -215,7 +215,9 @@ pub struct Shared {
     /// they were checked against, so a block neither recovers nor decodes them again.
     /// (foldhash: seeded per process like SipHash, so hashes chosen by senders cannot pile
     /// into one bucket, and several times cheaper.)
-    recovered: Mutex<alloy_primitives::map::HashMap<B256, (u64, Arc<SignedTx>)>>,
+    /// (Its own `Arc`: a committed block's entries are removed on the thread pool, which must
+    /// not keep the store open.)
+    recovered: Arc<Mutex<alloy_primitives::map::HashMap<B256, (u64, Arc<SignedTx>)>>>,
     /// What admission checks against, which changes only when a block commits: the latest
     /// snapshot and the chain parameters read from it, opened once per height rather than once
     /// per transaction. Dropped at every commit; `commits` tells a reader that opened its view
@@ -382,9 +384,11 @@ impl SheafApp {
             storage,
             chain,
             // Sized once: growing it rehashes every entry while each send waits on the lock.
-            recovered: Mutex::new(alloy_primitives::map::HashMap::with_capacity_and_hasher(
-                RECOVERED_CACHE_LIMIT,
-                Default::default(),
+            recovered: Arc::new(Mutex::new(
+                alloy_primitives::map::HashMap::with_capacity_and_hasher(
+                    RECOVERED_CACHE_LIMIT,
+                    Default::default(),
+                ),
             )),
             admission: Mutex::new(None),
             commits: AtomicU64::new(0),
@@ -921,9 +925,9 @@ impl Application for SheafApp {
         // Forgetting the block's transactions (30,000 removals, under the lock every send takes)
         // and freeing the block took 20 ms of a large block's commit, and no one waits on either:
         // they run on the thread pool.
-        let shared = Arc::clone(&self.shared);
+        let recovered = Arc::clone(&self.shared.recovered);
         rayon::spawn(move || {
-            let mut cache = shared.recovered.lock();
+            let mut cache = recovered.lock();
             for tx in &block.txs {
                 cache.remove(&tx.hash);
             }
