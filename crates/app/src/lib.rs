@@ -206,6 +206,9 @@ pub trait Application {
     ) -> Result<QueryResponse, AppError>;
 }
 
+/// Admitted transactions by hash, with the chain id each was checked against.
+type RecoveredCache = alloy_primitives::map::HashMap<B256, (u64, Arc<SignedTx>)>;
+
 /// The parts of the app that stay valid between blocks and that readers (RPC, mempool admission)
 /// share with the block executor.
 pub struct Shared {
@@ -217,7 +220,7 @@ pub struct Shared {
     /// into one bucket, and several times cheaper.)
     /// (Its own `Arc`: a committed block's entries are removed on the thread pool, which must
     /// not keep the store open.)
-    recovered: Arc<Mutex<alloy_primitives::map::HashMap<B256, (u64, Arc<SignedTx>)>>>,
+    recovered: Arc<Mutex<RecoveredCache>>,
     /// What admission checks against, which changes only when a block commits: the latest
     /// snapshot and the chain parameters read from it, opened once per height rather than once
     /// per transaction. Dropped at every commit; `commits` tells a reader that opened its view
