@@ -22,7 +22,12 @@ use jsonrpsee::{
 
 /// How many runs a batch is split into, per core: enough that tokio can even out runs of slow
 /// and fast calls across its workers, few enough that each run carries a couple of dozen calls.
-pub(crate) const RUNS_PER_CORE: usize = 4;
+const RUNS_PER_CORE: usize = 4;
+
+/// How many runs a batch is split into on this machine (here and in `send_batch`).
+pub(crate) fn runs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from) * RUNS_PER_CORE
+}
 
 #[derive(Clone)]
 pub struct ConcurrentBatchLayer {
@@ -41,11 +46,10 @@ impl<S> tower::Layer<S> for ConcurrentBatchLayer {
     type Service = ConcurrentBatch<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         ConcurrentBatch {
             inner,
             max_response_bytes: self.max_response_bytes,
-            runs: cores * RUNS_PER_CORE,
+            runs: runs(),
         }
     }
 }

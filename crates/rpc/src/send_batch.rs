@@ -14,9 +14,7 @@
 //! write back differently, a batch over the length limit) goes on to jsonrpsee unchanged.
 
 use std::{
-    future::Future,
     ops::Range,
-    pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
@@ -53,11 +51,10 @@ pub struct SendBatchLayer {
 
 impl SendBatchLayer {
     pub fn new(api: Arc<EthApi>, limits: Limits) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             api,
             limits,
-            runs: cores * batch::RUNS_PER_CORE,
+            runs: batch::runs(),
         }
     }
 }
@@ -79,8 +76,6 @@ pub struct SendBatch<S> {
     layer: SendBatchLayer,
 }
 
-type BoxFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send>>;
-
 impl<S> Service<HttpRequest<HttpBody>> for SendBatch<S>
 where
     S: Service<HttpRequest<HttpBody>, Response = HttpResponse> + Clone + Send + 'static,
@@ -89,7 +84,7 @@ where
 {
     type Response = HttpResponse;
     type Error = BoxError;
-    type Future = BoxFuture;
+    type Future = crate::web::ResponseFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)

@@ -49,7 +49,9 @@ pub struct Web<S> {
     config: Arc<WebConfig>,
 }
 
-type BoxFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send>>;
+/// What the HTTP middleware in front of jsonrpsee (this one and `send_batch`) answer with.
+pub(crate) type ResponseFuture =
+    Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send>>;
 
 impl<S, B> Service<HttpRequest<B>> for Web<S>
 where
@@ -59,7 +61,7 @@ where
 {
     type Response = HttpResponse;
     type Error = BoxError;
-    type Future = BoxFuture;
+    type Future = ResponseFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)
