@@ -103,9 +103,16 @@ fn known() -> Bytes {
     transfer(4, 0, CHAIN_ID, 1)
 }
 
-async fn send_known(addr: SocketAddr) {
-    let (_, body) = post(addr, &send("0", &format!(r#"["{}"]"#, known()))).await;
-    assert!(body.contains(r#""result""#), "{body}");
+/// Two identical chains, one answering batches of sends past jsonrpsee and one through it, each
+/// already holding [`known`].
+async fn fast_and_slow(max_response_bytes: u32) -> (Node, Node) {
+    let fast = node(true, max_response_bytes).await;
+    let slow = node(false, max_response_bytes).await;
+    for node in [&fast, &slow] {
+        let (_, body) = post(node.addr, &send("0", &format!(r#"["{}"]"#, known()))).await;
+        assert!(body.contains(r#""result""#), "{body}");
+    }
+    (fast, slow)
 }
 
 /// A batch of sends that succeed and sends refused for every reason admission has, under ids of
@@ -144,10 +151,7 @@ fn mixed_batch() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_of_sends_are_answered_as_jsonrpsee_answers_them() {
-    let fast = node(true, 25_000_000).await;
-    let slow = node(false, 25_000_000).await;
-    send_known(fast.addr).await;
-    send_known(slow.addr).await;
+    let (fast, slow) = fast_and_slow(25_000_000).await;
     let batch = mixed_batch();
     // Twice: the second time every send is already known.
     for round in 0..2 {
@@ -180,10 +184,7 @@ async fn batches_of_sends_are_answered_as_jsonrpsee_answers_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn response_limits_hold_on_batches_of_sends() {
     // 600 bytes: a few answers fit, fourteen do not.
-    let fast = node(true, 600).await;
-    let slow = node(false, 600).await;
-    send_known(fast.addr).await;
-    send_known(slow.addr).await;
+    let (fast, slow) = fast_and_slow(600).await;
     let batch = mixed_batch();
     let (fast_status, fast_body) = post(fast.addr, &batch).await;
     let (slow_status, slow_body) = post(slow.addr, &batch).await;
