@@ -279,7 +279,7 @@ const TRIES_THREAD_FROM: usize = 256;
 /// time (about 140 ms, mostly keccak), on one core after the block's single-threaded execution.
 /// Built alongside it, on the core that execution leaves idle, they are done about when the
 /// execution is.
-pub struct BlockBody {
+pub(crate) struct BlockBody {
     builder: BodyBuilder,
 }
 

@@ -34,7 +34,8 @@ use sheaf_state::{
 };
 use sheaf_tx::{SignedTx, TxError};
 
-pub use chain::{BlockBody, ChainReader, StoredBlock, StoredHeader, StoredReceipt, StoredTx};
+use chain::BlockBody;
+pub use chain::{ChainReader, StoredBlock, StoredHeader, StoredReceipt, StoredTx};
 pub use execute::InvalidTx;
 pub use genesis::{ChainParams, Genesis, GenesisValidator};
 /// CometBFT's chain id for a Sheaf chain: what validators sign votes for.
