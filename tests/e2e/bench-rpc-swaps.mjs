@@ -14,6 +14,9 @@ const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 25);
 const GAS_LIMIT = process.argv[4]; // both chains' block gas limit; default: each one's own (30M)
 const CHAIN_ID = 24239;
+// Each sender starts with enough of the input token for its swaps and no more than the dev
+// accounts can hand out (100,000 DAI each) to 9,000 senders.
+const FUNDED = parseEther(String(Math.max(100, PER_SENDER)));
 const FEES = { maxFeePerGas: 100n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n };
 const ARTIFACTS = resolve(import.meta.dirname, '../../crates/evm-bench/artifacts');
 const bin = (name) => `0x${readFileSync(join(ARTIFACTS, `${name}.bin`), 'utf8').trim()}`;
@@ -27,24 +30,30 @@ const dev = privateKeyToAccount(DEV_KEYS[0]);
 // Ten funders, so no account queues more than Sheaf's mempool allows ahead (64 nonces).
 const funders = DEV_KEYS.slice(0, 10).map((k) => privateKeyToAccount(k));
 const nonces = (url) => Promise.all(funders.map(async (f) => Number((await rpc(url, 'eth_getTransactionCount', [f.address, 'latest'])).result)));
-/** Signs one transaction per sender, sender i's from funder i % 10; waits for all to be mined. */
+/**
+ * Signs one transaction per sender, sender i's from funder i % 10; waits for all to be mined. In
+ * rounds of 600 senders, so that no funder queues more than 60 nonces ahead.
+ */
 async function fromFunders(url, name, make) {
-  const start = await nonces(url);
-  const raws = await Promise.all(senders.map((s, i) => make(funders[i % 10], start[i % 10] + Math.floor(i / 10), s)));
-  await sendAll(url, name, raws, 1);
-  for (const [j, f] of funders.entries()) await waitNonces(url, [f], start[j] + senders.filter((_, i) => i % 10 === j).length);
+  for (let round = 0; round < senders.length; round += 600) {
+    const group = senders.slice(round, round + 600);
+    const start = await nonces(url);
+    const raws = await Promise.all(group.map((s, i) => make(funders[i % 10], start[i % 10] + Math.floor(i / 10), s)));
+    await sendAll(url, name, raws, 1);
+    for (const [j, f] of funders.entries()) await waitNonces(url, [f], start[j] + group.filter((_, i) => i % 10 === j).length);
+  }
 }
 const sign = (account, nonce, to, data, gas, value = 0n) =>
   account.signTransaction({ type: 'eip1559', chainId: CHAIN_ID, nonce, to, data, value, gas, ...FEES });
 
 /**
  * Checks that every swap succeeded: each one takes exactly 1 token in, a failed one takes none, so
- * every sender must hold exactly its starting 1,000 less one per swap. (Not by receipts: anvil
+ * every sender must hold exactly what it was given less one per swap. (Not by receipts: anvil
  * answers each receipt lookup in time proportional to its block, and a block's receipts at once
  * outgrow a response limit.)
  */
 async function swapsSucceeded(url, token) {
-  const expected = parseEther('1000') - BigInt(PER_SENDER) * parseEther('1');
+  const expected = FUNDED - BigInt(PER_SENDER) * parseEther('1');
   for (let i = 0; i < senders.length; i += 500) {
     const calls = senders.slice(i, i + 500).map((s) => ['eth_call', [{ to: token, data: encodeFunctionData({ abi: erc20, functionName: 'balanceOf', args: [s.address] }) }, 'latest']]);
     for (const [j, answer] of (await batch(url, calls)).entries()) {
@@ -93,7 +102,7 @@ async function anvilSetup(url) {
   ];
   let n = nonce + 3;
   const mint = (token, to, amount) => sign(dev, n++, token, encodeFunctionData({ abi: erc20, functionName: 'mint', args: [to, amount] }), 100_000n);
-  const seeding = [mint(a, pair, parseEther('5000000')), mint(b, pair, parseEther('5000000')), ...senders.map((s) => mint(a, s.address, parseEther('1000')))];
+  const seeding = [mint(a, pair, parseEther('5000000')), mint(b, pair, parseEther('5000000')), ...senders.map((s) => mint(a, s.address, FUNDED))];
   seeding.push(sign(dev, n++, pair, encodeFunctionData({ abi: pairAbi, functionName: 'sync' }), 100_000n));
   await sendAll(url, 'anvil', await Promise.all([...deploys, ...seeding]), 1);
   await waitNonces(url, [dev], n);
@@ -111,7 +120,7 @@ async function anvilSetup(url) {
 async function sheafSetup(url) {
   const addresses = (await rpc(url, 'sheaf_systemAddresses')).result;
   const [dai, weth, router] = [addresses.DAI, addresses.WETH, addresses.uniswapV2Router02];
-  await fromFunders(url, 'sheaf', (f, nonce, s) => sign(f, nonce, dai, encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [s.address, parseEther('1000')] }), 100_000n));
+  await fromFunders(url, 'sheaf', (f, nonce, s) => sign(f, nonce, dai, encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [s.address, FUNDED] }), 100_000n));
   await sendAll(url, 'sheaf', await Promise.all(senders.map((s) => sign(s, 0, dai, encodeFunctionData({ abi: erc20, functionName: 'approve', args: [router, maxUint256] }), 100_000n))), 1);
   await waitNonces(url, senders, 1);
   const data = (s) => encodeFunctionData({ abi: routerAbi, functionName: 'swapExactTokensForTokens', args: [parseEther('1'), 0n, [dai, weth], s.address, maxUint256] });
