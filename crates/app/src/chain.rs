@@ -110,6 +110,7 @@ pub struct StoredReceipt {
     pub cumulative_gas_used: u64,
     pub effective_gas_price: u128,
     pub logs: Vec<Log>,
+    /// A reverted call's revert data; empty for a call that succeeded.
     #[serde(default)]
     pub output: Bytes,
     /// Why it reverted, for people (`sheaf query tx`); the status is what clients read.
@@ -417,22 +418,35 @@ impl StoredBlock {
     }
 
     /// This block's record (what [`encode_record`] makes of it) as consecutive segments. The
-    /// transactions and receipts are encoded in runs on every core: one thread took 25 ms to
-    /// encode the 38 MB of a block of 30,000 swaps.
+    /// transactions and receipts are encoded in runs on every core (one thread took 25 ms to
+    /// encode the 38 MB of a block of 30,000 swaps), each run cut to at most a stored piece unless
+    /// one item alone is larger, so that the runs can be stored as they are.
     fn record_segments(&self) -> Vec<Vec<u8>> {
         use alloy_rlp::Header as RlpHeader;
         use rayon::prelude::*;
-        const RUN: usize = 2_048;
         fn encode_runs<T: Encodable + Sync>(items: &[T]) -> (usize, Vec<Vec<u8>>) {
-            let runs: Vec<Vec<u8>> = items
-                .par_chunks(RUN)
-                .map(|run| {
-                    let mut out = Vec::with_capacity(run.iter().map(Encodable::length).sum());
-                    run.iter().for_each(|item| item.encode(&mut out));
+            let lengths: Vec<usize> = items.par_iter().map(Encodable::length).collect();
+            let mut runs = vec![];
+            let (mut start, mut bytes) = (0, 0);
+            for (index, length) in lengths.iter().enumerate() {
+                if bytes > 0 && bytes + length > RECORD_PIECE {
+                    runs.push((start..index, bytes));
+                    (start, bytes) = (index, 0);
+                }
+                bytes += length;
+            }
+            if start < items.len() {
+                runs.push((start..items.len(), bytes));
+            }
+            let encoded: Vec<Vec<u8>> = runs
+                .into_par_iter()
+                .map(|(run, bytes)| {
+                    let mut out = Vec::with_capacity(bytes);
+                    items[run].iter().for_each(|item| item.encode(&mut out));
                     out
                 })
                 .collect();
-            (runs.iter().map(Vec::len).sum(), runs)
+            (lengths.iter().sum(), encoded)
         }
         let ((txs_length, txs), (receipts_length, receipts)) =
             rayon::join(|| encode_runs(&self.txs), || encode_runs(&self.receipts));
@@ -479,7 +493,7 @@ impl StoredBlock {
             hash: self.hash,
             header: self.header.clone(),
         };
-        let mut writes = block_record_writes(number, &self.record_segments());
+        let mut writes = block_record_writes(number, self.record_segments());
         writes.extend([
             AuxWrite {
                 key: key_header(number),
@@ -541,9 +555,13 @@ const PIECES_RECORD: u8 = 0x02;
 /// block's commit. In pieces of a little under 256 KiB, each piece fills its run.
 const RECORD_PIECE: usize = 256 * 1024 - 4096;
 
-/// The writes that store `record` (an encoded block) at `number`: as one value when it fits in
-/// a piece, else as a list of its pieces under the block's key and each piece under its own.
-fn block_record_writes(number: u64, segments: &[Vec<u8>]) -> Vec<AuxWrite> {
+/// The writes that store a block's record, given as consecutive segments, at `number`: as one
+/// value when it fits in a piece, else as a list of pieces under the block's key and each piece
+/// under its own. A segment of a piece's size is stored as it is, without a copy; small ones
+/// (the record's head, the list headers) join the piece before them.
+fn block_record_writes(number: u64, segments: Vec<Vec<u8>>) -> Vec<AuxWrite> {
+    /// Below this a segment is copied into the previous piece rather than stored on its own.
+    const SMALL: usize = 4096;
     let length: usize = segments.iter().map(Vec::len).sum();
     if length <= RECORD_PIECE {
         return vec![AuxWrite {
@@ -551,18 +569,13 @@ fn block_record_writes(number: u64, segments: &[Vec<u8>]) -> Vec<AuxWrite> {
             value: segments.concat(),
         }];
     }
-    // Cut the concatenated segments into pieces, copying each byte once.
-    let mut pieces = vec![Vec::with_capacity(RECORD_PIECE)];
-    for mut segment in segments.iter().map(Vec::as_slice) {
-        while !segment.is_empty() {
-            let piece = pieces.last_mut().expect("at least one piece");
-            if piece.len() == RECORD_PIECE {
-                pieces.push(Vec::with_capacity(RECORD_PIECE));
-                continue;
+    let mut pieces: Vec<Vec<u8>> = vec![];
+    for segment in segments.into_iter().filter(|s| !s.is_empty()) {
+        match pieces.last_mut() {
+            Some(piece) if segment.len() < SMALL && piece.len() + segment.len() <= RECORD_PIECE => {
+                piece.extend_from_slice(&segment)
             }
-            let take = segment.len().min(RECORD_PIECE - piece.len());
-            piece.extend_from_slice(&segment[..take]);
-            segment = &segment[take..];
+            _ => pieces.push(segment),
         }
     }
     let mut list = vec![PIECES_RECORD];
@@ -1091,79 +1104,99 @@ mod tests {
                 vec![receipt.clone(); count],
                 vec![],
             );
+            let segments = block.record_segments();
             assert_eq!(
-                block.record_segments().concat(),
+                segments.concat(),
                 encode_record(&block),
                 "{count} transactions"
             );
+            assert!(segments.iter().all(|s| s.len() <= RECORD_PIECE));
         }
     }
 
-    /// A block whose record is larger than a piece is stored in pieces and reads back equal;
-    /// a missing piece is a typed error, not a short block.
+    /// A block whose record is larger than a piece is stored in pieces and reads back equal,
+    /// also when one receipt alone is larger than a piece; a missing piece is a typed error, not
+    /// a short block.
     #[test]
     fn large_block_records_are_stored_in_pieces() {
         use sheaf_tx::sign::{Signer, eip1559};
         let signer = Signer::new(B256::with_last_byte(4)).expect("key");
-        let (txs, receipts): (Vec<StoredTx>, Vec<StoredReceipt>) = (0..3u64)
-            .map(|nonce| {
-                let raw = signer.sign_1559(eip1559(
-                    1,
-                    nonce,
-                    Address::with_last_byte(9),
-                    U256::ZERO,
-                    Bytes::new(),
-                    50_000,
-                    2,
-                    1,
-                ));
-                let receipt = StoredReceipt {
-                    success: true,
-                    gas_used: 21_000,
-                    cumulative_gas_used: 21_000 * (nonce + 1),
-                    effective_gas_price: 2,
-                    logs: vec![Log::new_unchecked(
-                        Address::with_last_byte(1),
-                        vec![],
-                        Bytes::from(vec![nonce as u8 + 1; 200_000]),
-                    )],
-                    revert_reason: None,
-                    output: Bytes::new(),
-                };
-                (sheaf_tx::decode(&raw, 1).expect("decode").into(), receipt)
-            })
-            .unzip();
-        let header = Header {
-            number: 0,
-            base_fee_per_gas: Some(1),
-            ..Default::default()
+        let block_with_logs = |number: u64, log_sizes: &[usize]| {
+            let (txs, receipts): (Vec<StoredTx>, Vec<StoredReceipt>) = log_sizes
+                .iter()
+                .enumerate()
+                .map(|(nonce, &size)| {
+                    let raw = signer.sign_1559(eip1559(
+                        1,
+                        nonce as u64,
+                        Address::with_last_byte(9),
+                        U256::ZERO,
+                        Bytes::new(),
+                        50_000,
+                        2,
+                        1,
+                    ));
+                    let receipt = StoredReceipt {
+                        success: true,
+                        gas_used: 21_000,
+                        cumulative_gas_used: 21_000 * (nonce as u64 + 1),
+                        effective_gas_price: 2,
+                        logs: vec![Log::new_unchecked(
+                            Address::with_last_byte(1),
+                            vec![],
+                            Bytes::from(vec![nonce as u8 + 1; size]),
+                        )],
+                        revert_reason: None,
+                        output: Bytes::new(),
+                    };
+                    (sheaf_tx::decode(&raw, 1).expect("decode").into(), receipt)
+                })
+                .unzip();
+            let header = Header {
+                number,
+                base_fee_per_gas: Some(1),
+                ..Default::default()
+            };
+            StoredBlock::seal(header, txs, receipts, vec![])
         };
-        let block = StoredBlock::seal(header, txs, receipts, vec![]);
-        let writes = block.aux_writes();
-        let pieces: Vec<&AuxWrite> = writes
-            .iter()
-            .filter(|w| w.key.starts_with(b"blkp/"))
-            .collect();
-        assert_eq!(pieces.len(), 3);
-        assert!(pieces.iter().all(|p| p.value.len() <= RECORD_PIECE));
-        let joined: Vec<u8> = pieces.iter().flat_map(|p| p.value.clone()).collect();
-        assert_eq!(joined, encode_record(&block));
-
+        let pieces_of = |block: &StoredBlock| -> Vec<Vec<u8>> {
+            block
+                .aux_writes()
+                .into_iter()
+                .filter(|w| w.key.starts_with(b"blkp/"))
+                .map(|w| w.value)
+                .collect()
+        };
         let dir = tempfile::tempdir().expect("tempdir");
         let storage = Storage::open(&dir.path().join("db")).expect("open");
         let chain = ChainReader::new(storage.clone());
+
+        // Three receipts of 200 kB: the head, the transactions and the receipts list's header in
+        // one piece, then one piece per receipt, the last with the record's tail.
+        let block = block_with_logs(0, &[200_000; 3]);
+        let pieces = pieces_of(&block);
+        assert_eq!(pieces.len(), 4);
+        assert!(pieces.iter().all(|p| p.len() <= RECORD_PIECE));
+        assert_eq!(pieces.concat(), encode_record(&block));
         commit_block(&storage, &block, true);
         assert_eq!(chain.block(0).expect("read"), Some(block.clone()));
 
-        let mut broken = block.clone();
-        broken.header.number = 1;
+        // A receipt larger than a piece is a piece of its own.
+        let block = block_with_logs(1, &[100, 300_000, 100]);
+        let pieces = pieces_of(&block);
+        assert!(pieces.iter().any(|p| p.len() > 300_000));
+        assert_eq!(pieces.concat(), encode_record(&block));
+        commit_block(&storage, &block, true);
+        assert_eq!(chain.block(1).expect("read"), Some(block.clone()));
+
+        let broken = block_with_logs(2, &[200_000; 3]);
         let changes = Changes::from([(b"h".to_vec(), Some(vec![1]))]);
-        let prepared = storage.prepare(1, &changes).expect("prepare");
+        let prepared = storage.prepare(2, &changes).expect("prepare");
         let mut aux = broken.aux_writes();
-        aux.retain(|w| w.key != key_block_piece(1, 1));
+        aux.retain(|w| w.key != key_block_piece(2, 1));
         storage.commit(prepared, aux).expect("commit");
         assert!(
-            matches!(chain.block(1), Err(ChainError::Corrupt(e)) if e.contains("piece 1 of 3"))
+            matches!(chain.block(2), Err(ChainError::Corrupt(e)) if e.contains("piece 1 of 4"))
         );
     }
 

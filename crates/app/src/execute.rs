@@ -271,9 +271,11 @@ pub fn execute_tx<P: StateRead>(
     };
 
     let (success, logs, output, revert_reason) = match outcome {
-        Ok((output, logs, changes)) => {
+        // A call's return value is not kept, as on Ethereum, where a receipt has none: nothing
+        // reads it back, and a swap's amounts were a tenth of its block record.
+        Ok((_returned, logs, changes)) => {
             block.apply(changes);
-            (true, logs, output, None)
+            (true, logs, Bytes::new(), None)
         }
         Err(revert) => (false, vec![], revert.data(), Some(revert.to_string())),
     };

@@ -1,7 +1,7 @@
 //! The app driven block by block through the Application trait: fees, nonces, reverts,
 //! conservation, restart and deterministic replay.
 
-use alloy_primitives::{Address, Bytes, U256, address};
+use alloy_primitives::{Address, Bytes, U256, address, keccak256};
 use alloy_sol_types::SolCall;
 use sheaf_abi::{IERC20, ISheafTokenFactory, system::TOKEN_FACTORY};
 use sheaf_app::{
@@ -142,6 +142,11 @@ fn reverted_call_keeps_fee_and_nonce_and_nothing_else() {
             .unwrap_or("")
             .contains("ERC20InsufficientBalance")
     );
+    // The revert data is kept: the ERC-6093 error's selector and arguments.
+    assert_eq!(
+        block.receipts[0].output.get(..4),
+        Some(&keccak256("ERC20InsufficientBalance(address,uint256,uint256)")[..4])
+    );
 }
 
 #[test]
@@ -193,6 +198,9 @@ fn token_factory_and_erc20_through_transactions() {
         .expect("block");
     assert!(block.receipts.iter().all(|r| r.success));
     assert_eq!(block.receipts[1].logs.len(), 1, "one Transfer event");
+    // createToken returned the token's address and transfer returned true; as on Ethereum, a
+    // receipt does not keep what a call returned.
+    assert!(block.receipts.iter().all(|r| r.output.is_empty()));
 }
 
 #[test]
