@@ -30,12 +30,18 @@ impl<S: StateRead> ReadCache<S> {
 
 impl<S: StateRead> StateRead for ReadCache<S> {
     fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.read_raw(key, |value| value.map(<[u8]>::to_vec))
+    }
+    fn read_raw<R>(&self, key: &[u8], read: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        // `read` runs while the map is borrowed; it does not read the state, so it cannot need
+        // the map mutably.
         if let Some(value) = self.seen.borrow().get(key) {
-            return value.clone();
+            return read(value.as_deref());
         }
         let value = self.inner.get_raw(key);
-        self.seen.borrow_mut().insert(key.to_vec(), value.clone());
-        value
+        let answer = read(value.as_deref());
+        self.seen.borrow_mut().insert(key.to_vec(), value);
+        answer
     }
 }
 
@@ -113,7 +119,14 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(cache.get_raw(b"present"), Some(b"value".to_vec()));
             assert_eq!(cache.get_raw(b"absent"), None);
+            // Reading in place answers the same, from the same remembered reads.
+            assert_eq!(cache.read_raw(b"present", |v| v.map(<[u8]>::len)), Some(5));
+            assert!(cache.read_raw(b"absent", |v| v.is_none()));
         }
         assert_eq!(below.0.get(), 2);
+        let fresh = ReadCache::new(&below);
+        assert!(fresh.read_raw(b"present", |v| v == Some(b"value".as_slice())));
+        assert_eq!(fresh.get_raw(b"present"), Some(b"value".to_vec()));
+        assert_eq!(below.0.get(), 3, "a miss read in place is remembered too");
     }
 }

@@ -51,6 +51,12 @@ impl<P: StateRead> StateRead for Delta<P> {
             None => self.parent.get_raw(key),
         }
     }
+    fn read_raw<R>(&self, key: &[u8], read: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        match self.changes.get(key) {
+            Some(pending) => read(pending.as_deref()),
+            None => self.parent.read_raw(key, read),
+        }
+    }
 }
 
 impl<P: StateRead> StateWrite for Delta<P> {
@@ -99,6 +105,12 @@ impl<P: StateRead> StateRead for BlockDelta<P> {
         match self.changes.get(key) {
             Some(pending) => pending.clone(),
             None => self.parent.get_raw(key),
+        }
+    }
+    fn read_raw<R>(&self, key: &[u8], read: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        match self.changes.get(key) {
+            Some(pending) => read(pending.as_deref()),
+            None => self.parent.read_raw(key, read),
         }
     }
 }
@@ -181,7 +193,14 @@ mod tests {
                     }
                 }
                 for key in 0u8..26 {
-                    proptest::prop_assert_eq!(ordered.get_raw(&[key]), hashed.get_raw(&[key]));
+                    let expected = ordered.get_raw(&[key]);
+                    proptest::prop_assert_eq!(&expected, &hashed.get_raw(&[key]));
+                    // In-place reads see what copying reads see, through both overlays.
+                    let in_place = |v: Option<&[u8]>| v.map(<[u8]>::to_vec);
+                    proptest::prop_assert_eq!(&expected, &ordered.read_raw(&[key], in_place));
+                    proptest::prop_assert_eq!(&expected, &hashed.read_raw(&[key], in_place));
+                    let tx = Delta::new(&hashed);
+                    proptest::prop_assert_eq!(&expected, &tx.read_raw(&[key], in_place));
                 }
             }
             proptest::prop_assert_eq!(ordered.into_changes(), hashed.into_changes());

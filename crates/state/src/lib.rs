@@ -24,6 +24,14 @@ pub use typed::{StateReadExt, StateWriteExt};
 /// gone, and a node in that condition must halt loudly rather than execute on guessed data.
 pub trait StateRead {
     fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>>;
+
+    /// Hands the value under `key` to `read` without copying it out, where this layer holds it
+    /// in memory. Typed reads (a balance, an account, a pool) only decode the bytes, and a copy
+    /// for each was a malloc and a free on every one of a swap's dozen reads. `read` must not
+    /// read the state itself.
+    fn read_raw<R>(&self, key: &[u8], read: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        read(self.get_raw(key).as_deref())
+    }
 }
 
 /// Write access to consensus state. Writes only ever land in an overlay; [`Storage::commit`] is the
@@ -37,11 +45,17 @@ impl<T: StateRead + ?Sized> StateRead for &T {
     fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
         (**self).get_raw(key)
     }
+    fn read_raw<R>(&self, key: &[u8], read: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        (**self).read_raw(key, read)
+    }
 }
 
 impl<T: StateRead + ?Sized> StateRead for &mut T {
     fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
         (**self).get_raw(key)
+    }
+    fn read_raw<R>(&self, key: &[u8], read: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        (**self).read_raw(key, read)
     }
 }
 

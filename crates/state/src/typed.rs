@@ -6,16 +6,18 @@ use crate::{StateRead, StateWrite};
 /// order, and a missing number reads as zero (the same convention as EVM storage).
 pub trait StateReadExt: StateRead {
     fn get_u256(&self, key: &[u8]) -> U256 {
-        self.get_raw(key)
-            .map(|bytes| U256::from_be_slice(&bytes))
-            .unwrap_or_default()
+        self.read_raw(key, |bytes| {
+            bytes.map(U256::from_be_slice).unwrap_or_default()
+        })
     }
 
     fn get_u64(&self, key: &[u8]) -> u64 {
-        self.get_raw(key)
-            .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
-            .map(u64::from_be_bytes)
-            .unwrap_or_default()
+        self.read_raw(key, |bytes| {
+            bytes
+                .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+                .map(u64::from_be_bytes)
+                .unwrap_or_default()
+        })
     }
 }
 

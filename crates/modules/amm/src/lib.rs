@@ -127,8 +127,7 @@ pub const POOL_INIT_CODE_HASH: alloy_primitives::B256 =
 /// Reads of amm state.
 pub trait AmmRead: StateRead {
     fn pool(&self, pair: &Address) -> Option<Pool> {
-        self.get_raw(&state_key::pool(pair))
-            .and_then(|bytes| Pool::decode(&bytes))
+        self.read_raw(&state_key::pool(pair), |bytes| bytes.and_then(Pool::decode))
     }
 
     fn get_pair(&self, a: &Address, b: &Address) -> Option<Address> {

@@ -104,9 +104,9 @@ impl Account {
 /// Reads of bank state, for every module and for RPC.
 pub trait BankRead: StateRead {
     fn account(&self, account: &Address) -> Account {
-        self.get_raw(&state_key::account(account))
-            .map(|bytes| Account::decode(&bytes))
-            .unwrap_or_default()
+        self.read_raw(&state_key::account(account), |bytes| {
+            bytes.map(Account::decode).unwrap_or_default()
+        })
     }
 
     fn eth_balance(&self, account: &Address) -> U256 {
@@ -137,7 +137,7 @@ pub trait BankRead: StateRead {
     }
 
     fn is_token(&self, token: &Address) -> bool {
-        self.get_raw(&state_key::token_meta(token)).is_some()
+        self.read_raw(&state_key::token_meta(token), |bytes| bytes.is_some())
     }
 
     fn token_supply(&self, token: &Address) -> U256 {

@@ -41,7 +41,7 @@ impl Checkpoint {
 const SUPPLY: Address = Address::ZERO;
 
 pub fn has_votes<S: StateRead + ?Sized>(state: &S, token: &Address) -> bool {
-    state.get_raw(&state_key::votes_enabled(token)).is_some()
+    state.read_raw(&state_key::votes_enabled(token), |bytes| bytes.is_some())
 }
 
 /// Whom `account` delegates its votes to (zero: nobody, so its balance does not vote).
