@@ -175,7 +175,16 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
         })
     };
     let serial = run_blocks(&signers, &raws, block_size, false)?;
-    let pipelined = run_blocks(&signers, &raws, block_size, true)?;
+    // The end-to-end figure is the median of three pipelined runs: one run of the same build
+    // spread over 57–65% of the recovery rate in one sitting.
+    let mut pipelined_runs = (0..3)
+        .map(|_| run_blocks(&signers, &raws, block_size, true))
+        .collect::<anyhow::Result<Vec<Run>>>()?;
+    if pipelined_runs.iter().any(|run| run.root != serial.root) {
+        anyhow::bail!("the pipelined runs disagree with the serial run on the app hash");
+    }
+    pipelined_runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    let pipelined = pipelined_runs.swap_remove(1);
     let block_path = block_path_alone(&signers, &raws, block_size)?;
     if block_path.root != pipelined.root {
         anyhow::bail!("the block-path run disagrees with the others on the app hash");
@@ -212,7 +221,7 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
             "end to end, serial       {serial_rate:>10.0} tx/s  (recover inside finalize_block, execute, commit)"
         );
         out!(
-            "end to end, pipelined    {end_to_end:>10.0} tx/s  (admission recovers senders while the previous block runs)"
+            "end to end, pipelined    {end_to_end:>10.0} tx/s  (admission recovers senders while the previous block runs; median of 3 runs)"
         );
         out!(
             "block path alone         {block_path_rate:>10.0} tx/s  (finalize + commit, every sender recovered beforehand)"
