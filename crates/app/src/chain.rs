@@ -211,14 +211,14 @@ struct OrderedTrie {
 }
 
 impl OrderedTrie {
-    fn push(&mut self, value: Vec<u8>) {
+    fn push(&mut self, value: &[u8]) {
         if self.len == 0 {
-            self.first = Some(value);
+            self.first = Some(value.to_vec());
         } else {
             if self.len == 0x80 {
                 self.add_first();
             }
-            self.add(self.len, &value);
+            self.add(self.len, value);
         }
         self.len += 1;
     }
@@ -257,13 +257,13 @@ struct Body {
 }
 
 impl Body {
-    fn push(&mut self, tx: StoredTx, receipt: StoredReceipt) {
-        self.transactions_trie.push(tx.envelope.encoded_2718());
+    fn push(&mut self, tx: StoredTx, encoded: &[u8], receipt: StoredReceipt) {
+        self.transactions_trie.push(encoded);
         // Each receipt's bloom is used twice (its receipt, the header), so it is made once.
         let bloom = self.blooms.bloom(&receipt.logs);
         self.logs_bloom.accrue_bloom(&bloom);
         self.receipts_trie
-            .push(receipt.encoded_2718(tx.envelope.tx_type() as u8, bloom));
+            .push(&receipt.encoded_2718(tx.envelope.tx_type() as u8, bloom));
         self.txs.push(tx);
         self.receipts.push(receipt);
     }
@@ -287,7 +287,7 @@ pub(crate) struct BlockBody {
 enum BodyBuilder {
     Here(Box<Body>),
     Thread {
-        items: std::sync::mpsc::Sender<(StoredTx, StoredReceipt)>,
+        items: std::sync::mpsc::Sender<(StoredTx, Bytes, StoredReceipt)>,
         worker: std::thread::JoinHandle<Body>,
     },
 }
@@ -300,13 +300,13 @@ impl BlockBody {
                 builder: BodyBuilder::Here(Box::default()),
             };
         }
-        let (items, received) = std::sync::mpsc::channel::<(StoredTx, StoredReceipt)>();
+        let (items, received) = std::sync::mpsc::channel::<(StoredTx, Bytes, StoredReceipt)>();
         let spawned = std::thread::Builder::new()
             .name("block-tries".into())
             .spawn(move || {
                 let mut body = Body::default();
-                for (tx, receipt) in received {
-                    body.push(tx, receipt);
+                for (tx, encoded, receipt) in received {
+                    body.push(tx, &encoded, receipt);
                 }
                 body
             });
@@ -318,12 +318,15 @@ impl BlockBody {
         Self { builder }
     }
 
-    pub fn push(&mut self, tx: StoredTx, receipt: StoredReceipt) {
+    /// Adds a transaction with its receipt. `encoded` is the transaction's EIP-2718 encoding,
+    /// the transactions trie's leaf: for an admitted transaction, the bytes it arrived as (the
+    /// decoder takes only canonical encodings), which saves encoding it again.
+    pub fn push(&mut self, tx: StoredTx, encoded: Bytes, receipt: StoredReceipt) {
         match &mut self.builder {
-            BodyBuilder::Here(body) => body.push(tx, receipt),
+            BodyBuilder::Here(body) => body.push(tx, &encoded, receipt),
             // The worker only stops receiving if it panicked, and `seal` raises that panic.
             BodyBuilder::Thread { items, .. } => {
-                let _ = items.send((tx, receipt));
+                let _ = items.send((tx, encoded, receipt));
             }
         }
     }
@@ -378,7 +381,8 @@ impl StoredBlock {
         assert_eq!(txs.len(), receipts.len(), "one receipt per transaction");
         let mut body = BlockBody::new(txs.len());
         for (tx, receipt) in txs.into_iter().zip(receipts) {
-            body.push(tx, receipt);
+            let encoded = tx.envelope.encoded_2718().into();
+            body.push(tx, encoded, receipt);
         }
         body.seal(header, withdrawals)
     }

@@ -840,7 +840,8 @@ impl Application for SheafApp {
                         success: receipt.success,
                         gas_used: receipt.gas_used,
                     });
-                    body.push(tx.into(), receipt);
+                    let encoded = tx.raw.clone();
+                    body.push(tx.into(), encoded, receipt);
                 }
                 Err(
                     deferred
