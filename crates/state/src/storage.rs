@@ -191,6 +191,23 @@ impl Storage {
         Ok(table.get(key).map_err(db_err)?.map(|v| v.value().to_vec()))
     }
 
+    /// Several caller-owned records, read in one transaction (the pieces of a large block).
+    pub fn aux_get_all<K: AsRef<[u8]>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(AUX).map_err(db_err)?;
+        keys.into_iter()
+            .map(|key| {
+                Ok(table
+                    .get(key.as_ref())
+                    .map_err(db_err)?
+                    .map(|v| v.value().to_vec()))
+            })
+            .collect()
+    }
+
     /// The caller-owned record with the greatest key in `low..=high`: for indexes keyed by
     /// height, the last record at or below a height.
     pub fn aux_floor(&self, low: &[u8], high: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
