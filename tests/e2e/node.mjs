@@ -176,3 +176,18 @@ export function spawnSheaf(gasLimit) {
     return { url: `http://127.0.0.1:${port}`, child, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   });
 }
+
+/**
+ * After RUNS=n rounds of a side-by-side benchmark (each round runs anvil, then Sheaf), prints each
+ * chain's median time and the median of the rounds' ratios: one round's ratio moves with anvil's
+ * speed on the moment (3.2 s and 4.0 s for the same load within an hour).
+ */
+export function reportMedians(rounds) {
+  if (rounds.length < 2 || rounds.some((r) => r.length !== 2)) return;
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const anvil = median(rounds.map(([a]) => a.seconds));
+  const sheaf = median(rounds.map(([, b]) => b.seconds));
+  const ratios = rounds.map(([a, b]) => a.seconds / b.seconds);
+  console.log(`over ${rounds.length} rounds: anvil median ${anvil.toFixed(2)} s, sheaf median ${sheaf.toFixed(2)} s; ` +
+    `ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ratio ${median(ratios).toFixed(2)}x`);
+}
