@@ -26,6 +26,10 @@ pub enum BenchCommand {
         /// Transactions per block.
         #[arg(long, default_value_t = 5_000)]
         block_size: usize,
+        /// Accounts already in the state at genesis (1 wei each), to measure blocks against a
+        /// larger store: redb's cost per random-key write grows with the table.
+        #[arg(long, default_value_t = 0)]
+        state_accounts: usize,
         /// Print one JSON line instead of a table.
         #[arg(long)]
         json: bool,
@@ -88,8 +92,9 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             txs,
             senders,
             block_size,
+            state_accounts,
             json,
-        } => transfers(txs, senders.max(1), block_size.max(1), json),
+        } => transfers(txs, senders.max(1), block_size.max(1), state_accounts, json),
     }
 }
 
@@ -136,10 +141,17 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
-fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> anyhow::Result<()> {
+fn transfers(
+    count: usize,
+    senders: usize,
+    block_size: usize,
+    state_accounts: usize,
+    json: bool,
+) -> anyhow::Result<()> {
     eprintln!("signing {count} transfers from {senders} senders…");
     let signers = bench_signers(senders);
     let raws = signed_transfers(&signers, count, DEV_CHAIN_ID);
+    let template = ChainTemplate::new(&signers, block_size, state_accounts)?;
 
     // The machine's recovery rate on these very transactions: one core, then all cores.
     let sample = &raws[..raws.len().min(20_000)];
@@ -166,7 +178,7 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
     // state), each pass on a fresh chain so no sender is already cached.
     let admission = {
         let chains = (0..3)
-            .map(|_| fresh_transfer_chain(&signers, block_size))
+            .map(|_| template.fresh())
             .collect::<anyhow::Result<Vec<_>>>()?;
         let next = std::sync::atomic::AtomicUsize::new(0);
         rate(&|| {
@@ -174,18 +186,18 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
             admit_all(&app.shared(), sample);
         })
     };
-    let serial = run_blocks(&signers, &raws, block_size, false)?;
+    let serial = run_blocks(&template, &raws, block_size, false)?;
     // The end-to-end figure is the median of three pipelined runs: one run of the same build
     // spread over 57–65% of the recovery rate in one sitting.
     let mut pipelined_runs = (0..3)
-        .map(|_| run_blocks(&signers, &raws, block_size, true))
+        .map(|_| run_blocks(&template, &raws, block_size, true))
         .collect::<anyhow::Result<Vec<Run>>>()?;
     if pipelined_runs.iter().any(|run| run.root != serial.root) {
         anyhow::bail!("the pipelined runs disagree with the serial run on the app hash");
     }
     pipelined_runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
     let pipelined = pipelined_runs.swap_remove(1);
-    let block_path = block_path_alone(&signers, &raws, block_size)?;
+    let block_path = block_path_alone(&template, &raws, block_size)?;
     if block_path.root != pipelined.root {
         anyhow::bail!("the block-path run disagrees with the others on the app hash");
     }
@@ -201,7 +213,7 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
         out!(
             "{}",
             serde_json::json!({
-                "txs": count, "senders": senders, "block_size": block_size,
+                "txs": count, "senders": senders, "block_size": block_size, "state_accounts": state_accounts,
                 "ecrecover_one_core_per_s": one_core.round(), "ecrecover_all_cores_per_s": all_cores.round(),
                 "end_to_end_tx_per_s": end_to_end.round(), "sustained_tx_per_s": pipelined.sustained_per_s.round(), "block_path_tx_per_s": block_path_rate.round(), "admission_all_cores_per_s": admission.round(), "serial_tx_per_s": serial_rate.round(), "ratio_to_all_core_ecrecover": (ratio * 1000.0).round() / 1000.0,
                 "threads": rayon::current_num_threads(), "app_hash": root.to_string(),
@@ -209,7 +221,7 @@ fn transfers(count: usize, senders: usize, block_size: usize, json: bool) -> any
         );
     } else {
         out!(
-            "transfers                {count} ({senders} senders, {block_size} per block, {} threads)",
+            "transfers                {count} ({senders} senders, {block_size} per block, {} threads, {state_accounts} more accounts in the state)",
             rayon::current_num_threads()
         );
         out!("ecrecover, one core      {one_core:>10.0} /s");
@@ -260,8 +272,12 @@ struct Run {
 /// Everything but recovery: every transaction is admitted (and its sender recovered) before the
 /// clock starts, then the blocks run one after another on an otherwise idle machine. Its time per
 /// block is the CPU that the block itself costs, which recovery must share the cores with.
-fn block_path_alone(signers: &[Signer], raws: &[Bytes], block_size: usize) -> anyhow::Result<Run> {
-    let (_dir, mut app, proposer) = fresh_transfer_chain(signers, block_size)?;
+fn block_path_alone(
+    template: &ChainTemplate,
+    raws: &[Bytes],
+    block_size: usize,
+) -> anyhow::Result<Run> {
+    let (_dir, mut app, proposer) = template.fresh()?;
     admit_all(&app.shared(), raws);
     eprintln!(
         "running {} transfers in blocks of {block_size} (block path alone)…",
@@ -341,35 +357,62 @@ impl BlockClock {
 }
 
 /// A fresh on-disk dev chain whose genesis funds `signers` and fits `block_size` transfers per block.
-fn fresh_transfer_chain(
-    signers: &[Signer],
-    block_size: usize,
-) -> anyhow::Result<(tempfile::TempDir, SheafApp, [u8; 20])> {
-    let mut genesis = Genesis::dev(1_700_000_000);
-    genesis.params.block_gas_limit = (block_size as u64 * 21_000).max(30_000_000);
-    genesis
-        .accounts
-        .extend(signers.iter().map(|s| GenesisAccount {
-            address: s.address,
-            balance: U256::from(1_000u64) * ETHER,
-        }));
-    let dir = tempfile::tempdir()?;
-    let mut app = SheafApp::open(&dir.path().join("bench.redb"))?;
-    app.init_chain(&genesis)?;
-    let proposer = genesis.validators[0].consensus_address();
-    Ok((dir, app, proposer))
+/// A transfer chain at genesis, built once per benchmark and copied for every run: the bench
+/// senders funded and, with `--state-accounts`, that many more accounts in the store.
+struct ChainTemplate {
+    dir: tempfile::TempDir,
+    proposer: [u8; 20],
+}
+
+impl ChainTemplate {
+    const FILE: &str = "bench.redb";
+
+    fn new(signers: &[Signer], block_size: usize, state_accounts: usize) -> anyhow::Result<Self> {
+        let mut genesis = Genesis::dev(1_700_000_000);
+        genesis.params.block_gas_limit = (block_size as u64 * 21_000).max(30_000_000);
+        genesis
+            .accounts
+            .extend(signers.iter().map(|s| GenesisAccount {
+                address: s.address,
+                balance: U256::from(1_000u64) * ETHER,
+            }));
+        if state_accounts > 0 {
+            eprintln!("writing {state_accounts} accounts into the genesis state…");
+        }
+        genesis
+            .accounts
+            .extend((0..state_accounts as u64).map(|i| GenesisAccount {
+                address: Address::from_word(keccak256(
+                    [b"state".as_slice(), &i.to_be_bytes()].concat(),
+                )),
+                balance: U256::from(1),
+            }));
+        let dir = tempfile::tempdir()?;
+        let mut app = SheafApp::open(&dir.path().join(Self::FILE))?;
+        app.init_chain(&genesis)?;
+        let proposer = genesis.validators[0].consensus_address();
+        Ok(Self { dir, proposer })
+    }
+
+    /// A copy of the chain at genesis, in a directory of its own.
+    fn fresh(&self) -> anyhow::Result<(tempfile::TempDir, SheafApp, [u8; 20])> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join(Self::FILE);
+        std::fs::copy(self.dir.path().join(Self::FILE), &file)?;
+        Ok((dir, SheafApp::open(&file)?, self.proposer))
+    }
 }
 
 /// Runs `raws` through a fresh chain in blocks. Serial: each block's senders are recovered inside
 /// `finalize_block`. Pipelined: as in the running node, where RPC admission (`check_tx`, which
 /// caches recovered senders) runs on other threads while the driver executes the previous block.
 fn run_blocks(
-    signers: &[Signer],
+    template: &ChainTemplate,
     raws: &[Bytes],
     block_size: usize,
     pipelined: bool,
 ) -> anyhow::Result<Run> {
-    let (_dir, mut app, proposer) = fresh_transfer_chain(signers, block_size)?;
+    let (_dir, mut app, proposer) = template.fresh()?;
     let shared = app.shared();
 
     eprintln!(
