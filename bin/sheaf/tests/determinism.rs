@@ -4,6 +4,12 @@
 use std::process::Command;
 
 fn replay(threads: &str) -> serde_json::Value {
+    replay_over(threads, 0)
+}
+
+/// The benchmark's blocks over a genesis state that already holds `state_accounts` accounts.
+fn replay_over(threads: &str, state_accounts: usize) -> serde_json::Value {
+    let state_accounts = state_accounts.to_string();
     let output = Command::new(env!("CARGO_BIN_EXE_sheaf"))
         .args([
             "bench",
@@ -14,6 +20,8 @@ fn replay(threads: &str) -> serde_json::Value {
             "70",
             "--block-size",
             "250",
+            "--state-accounts",
+            &state_accounts,
             "--json",
         ])
         .env("RAYON_NUM_THREADS", threads)
@@ -38,6 +46,17 @@ fn replays_agree_across_processes_and_thread_counts() {
     assert_eq!(hash.len(), 66);
     assert_eq!(two["app_hash"], one["app_hash"]);
     assert_eq!(four["app_hash"], one["app_hash"]);
+}
+
+/// A larger genesis state is written the same way whatever the thread count, and it is in the
+/// state: the app hash differs from the same blocks over the plain genesis.
+#[test]
+fn a_larger_genesis_state_replays_alike() {
+    let one = replay_over("1", 2_000);
+    let two = replay_over("2", 2_000);
+    assert_eq!(one["state_accounts"], 2_000);
+    assert_eq!(two["app_hash"], one["app_hash"]);
+    assert_ne!(one["app_hash"], replay("2")["app_hash"]);
 }
 
 /// The swap benchmark refuses to report a rate unless every swap succeeded, whether senders are
