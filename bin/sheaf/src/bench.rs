@@ -170,9 +170,6 @@ fn transfers(
             sheaf_tx::decode(raw, DEV_CHAIN_ID).expect("bench tx is valid");
         }
     });
-    let all_cores = rate(&|| {
-        sheaf_tx::decode_all(sample, DEV_CHAIN_ID);
-    });
 
     // Admission (`check_tx`: recovery plus the nonce and balance checks against the latest
     // state), each pass on a fresh chain so no sender is already cached.
@@ -187,16 +184,30 @@ fn transfers(
         })
     };
     let serial = run_blocks(&template, &raws, block_size, false)?;
-    // The end-to-end figure is the median of three pipelined runs: one run of the same build
-    // spread over 57–65% of the recovery rate in one sitting.
-    let mut pipelined_runs = (0..3)
-        .map(|_| run_blocks(&template, &raws, block_size, true))
-        .collect::<anyhow::Result<Vec<Run>>>()?;
-    if pipelined_runs.iter().any(|run| run.root != serial.root) {
-        anyhow::bail!("the pipelined runs disagree with the serial run on the app hash");
+    // The end-to-end ratio is the median of three pairs, each an all-core recovery pass right
+    // before a pipelined run. One run of one build spread over 57–65% of a recovery rate
+    // measured once, minutes earlier; on this shared machine that rate drifts too (one pass read
+    // 57,000/s against 62,000–70,000/s in others).
+    let mut pairs = Vec::with_capacity(3);
+    for _ in 0..3 {
+        let all_cores = rate(&|| {
+            sheaf_tx::decode_all(sample, DEV_CHAIN_ID);
+        });
+        let run = run_blocks(&template, &raws, block_size, true)?;
+        if run.root != serial.root {
+            anyhow::bail!("a pipelined run disagrees with the serial run on the app hash");
+        }
+        pairs.push((all_cores, run));
     }
-    pipelined_runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
-    let pipelined = pipelined_runs.swap_remove(1);
+    let all_cores = median(pairs.iter().map(|(rate, _)| *rate).collect());
+    let ratio = median(
+        pairs
+            .iter()
+            .map(|(rate, run)| count as f64 / run.seconds / rate)
+            .collect(),
+    );
+    pairs.sort_by(|a, b| a.1.seconds.total_cmp(&b.1.seconds));
+    let pipelined = pairs.swap_remove(1).1;
     let block_path = block_path_alone(&template, &raws, block_size)?;
     if block_path.root != pipelined.root {
         anyhow::bail!("the block-path run disagrees with the others on the app hash");
@@ -208,7 +219,6 @@ fn transfers(
     let (elapsed, root) = (pipelined.seconds, pipelined.root);
     let serial_rate = count as f64 / serial.seconds;
     let end_to_end = count as f64 / elapsed;
-    let ratio = end_to_end / all_cores;
     if json {
         out!(
             "{}",
@@ -225,7 +235,9 @@ fn transfers(
             rayon::current_num_threads()
         );
         out!("ecrecover, one core      {one_core:>10.0} /s");
-        out!("ecrecover, all cores     {all_cores:>10.0} /s");
+        out!(
+            "ecrecover, all cores     {all_cores:>10.0} /s    (median of three passes, each just before a pipelined run)"
+        );
         out!(
             "admission, all cores     {admission:>10.0} /s    (check_tx: recovery, nonce and balance checks)"
         );
@@ -243,7 +255,7 @@ fn transfers(
             pipelined.sustained_per_s
         );
         out!(
-            "end to end / all-core ecrecover = {:.0}%, sustained / all-core ecrecover = {:.0}%",
+            "end to end / all-core ecrecover = {:.0}% (median of the three pairs), sustained / all-core ecrecover = {:.0}%",
             ratio * 100.0,
             pipelined.sustained_per_s / all_cores * 100.0
         );
