@@ -369,6 +369,20 @@ impl BlockClock {
 }
 
 /// A fresh on-disk dev chain whose genesis funds `signers` and fits `block_size` transfers per block.
+/// The dev genesis with every bench signer holding 1,000 ETH and room in a block for
+/// `block_size` transactions of up to `gas_per_tx` gas.
+fn funded_genesis(signers: &[Signer], block_size: usize, gas_per_tx: u64) -> Genesis {
+    let mut genesis = Genesis::dev(1_700_000_000);
+    genesis.params.block_gas_limit = (block_size as u64 * gas_per_tx).max(30_000_000);
+    genesis
+        .accounts
+        .extend(signers.iter().map(|s| GenesisAccount {
+            address: s.address,
+            balance: U256::from(1_000u64) * ETHER,
+        }));
+    genesis
+}
+
 /// A transfer chain at genesis, built once per benchmark and copied for every run: the bench
 /// senders funded and, with `--state-accounts`, that many more accounts in the store.
 struct ChainTemplate {
@@ -380,14 +394,7 @@ impl ChainTemplate {
     const FILE: &str = "bench.redb";
 
     fn new(signers: &[Signer], block_size: usize, state_accounts: usize) -> anyhow::Result<Self> {
-        let mut genesis = Genesis::dev(1_700_000_000);
-        genesis.params.block_gas_limit = (block_size as u64 * 21_000).max(30_000_000);
-        genesis
-            .accounts
-            .extend(signers.iter().map(|s| GenesisAccount {
-                address: s.address,
-                balance: U256::from(1_000u64) * ETHER,
-            }));
+        let mut genesis = funded_genesis(signers, block_size, 21_000);
         if state_accounts > 0 {
             eprintln!("writing {state_accounts} accounts into the genesis state…");
         }
@@ -492,14 +499,7 @@ fn swaps(count: usize, senders: usize, block_size: usize, admitted: bool) -> any
     use sheaf_abi::{IERC20, IUniswapV2Router02 as R, system::UNISWAP_V2_ROUTER};
 
     let signers = bench_signers(senders);
-    let mut genesis = Genesis::dev(1_700_000_000);
-    genesis.params.block_gas_limit = (block_size as u64 * 200_000).max(30_000_000);
-    genesis
-        .accounts
-        .extend(signers.iter().map(|s| GenesisAccount {
-            address: s.address,
-            balance: U256::from(1_000u64) * ETHER,
-        }));
+    let mut genesis = funded_genesis(&signers, block_size, 200_000);
     sheaf_evm_bench::add_swap_market(&mut genesis, signers.iter().map(|s| s.address));
     let dir = tempfile::tempdir()?;
     let mut app = SheafApp::open(&dir.path().join("bench.redb"))?;

@@ -690,16 +690,16 @@ impl ChainReader {
                 .filter(|_| bytes.len() == 5)
                 .map(u32::from_be_bytes)
                 .ok_or_else(|| corrupt("malformed list of pieces".into()))?;
-            let pieces = self
+            bytes = self
                 .storage
-                .aux_get_all((0..count).map(|index| key_block_piece(number, index)))?;
-            let mut record = Vec::with_capacity(pieces.iter().flatten().map(Vec::len).sum());
-            for (index, piece) in pieces.into_iter().enumerate() {
-                let piece =
-                    piece.ok_or_else(|| corrupt(format!("piece {index} of {count} is missing")))?;
-                record.extend_from_slice(&piece);
-            }
-            bytes = record;
+                .aux_get_all((0..count).map(|index| key_block_piece(number, index)))?
+                .into_iter()
+                .enumerate()
+                .map(|(index, piece)| {
+                    piece.ok_or_else(|| corrupt(format!("piece {index} of {count} is missing")))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .concat();
         }
         decode_record(&bytes).map(Some).map_err(corrupt)
     }
