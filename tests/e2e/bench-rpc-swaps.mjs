@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeAbiParameters, encodeFunctionData, getContractAddress, keccak256, maxUint256, parseAbi, parseEther, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { DEV_KEYS, rpc, batch, childCpuSeconds, waitReady, waitNonces, waitNextBlock, sendAll, spawnAnvil, spawnSheaf, reportMedians } from './node.mjs';
+import { DEV_KEYS, rpc, batch, childCpuSeconds, waitReady, waitNonces, waitNextBlock, sendAll, spawnAnvil, spawnSheaf, sideBySide } from './node.mjs';
 
 const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 25);
@@ -82,7 +82,7 @@ async function run(name, start, setup) {
     await waitNonces(url, senders, 1 + PER_SENDER);
     const seconds = (performance.now() - started) / 1000;
     await swapsSucceeded(url, input);
-    return { name, swaps: raws.length, sendSeconds, seconds, cpu, perSecond: raws.length / seconds };
+    return { name, count: raws.length, sendSeconds, seconds, cpu, perSecond: raws.length / seconds };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
@@ -134,24 +134,7 @@ async function sheafSetup(url) {
 const anvil = () => spawnAnvil(GAS_LIMIT);
 const sheaf = () => spawnSheaf(GAS_LIMIT);
 
-// ONLY=sheaf (or anvil) runs one chain, for profiling one side; the ratio needs both.
-const only = process.env.ONLY;
-// RUNS=n repeats the side-by-side run n times, alternating chains, and adds the medians.
-const rounds = [];
-for (let round = 0; round < Number(process.env.RUNS ?? 1); round++) {
-  const results = [];
-  if (only !== 'sheaf') results.push(await run('anvil', anvil, anvilSetup));
-  if (only !== 'anvil') results.push(await run('sheaf', sheaf, sheafSetup));
-  for (const r of results) {
-    console.log(`${r.name.padEnd(6)} ${r.swaps} swaps in ${r.seconds.toFixed(2)} s (all sent after ${r.sendSeconds.toFixed(2)} s): ${r.perSecond.toFixed(0)} swaps/s`);
-    console.log(`       CPU while sending: node ${r.cpu.node.toFixed(2)} core-s, client ${r.cpu.client.toFixed(2)} core-s`);
-  }
-  console.log(`block gas limit: ${GAS_LIMIT ?? 'default (30M)'}`);
-  if (results.length === 2) {
-    console.log(`sheaf / anvil = ${(results[1].perSecond / results[0].perSecond).toFixed(2)}x`);
-    // As in bench-rpc.mjs: the accepting rates, which the 1-second block clock does not round.
-    console.log(`accepting: sheaf / anvil = ${(results[0].sendSeconds / results[1].sendSeconds).toFixed(2)}x`);
-  }
-  rounds.push(results);
-}
-reportMedians(rounds);
+await sideBySide(
+  { anvil: () => run('anvil', anvil, anvilSetup), sheaf: () => run('sheaf', sheaf, sheafSetup) },
+  { noun: 'swaps', rate: 'swaps/s', gasLimit: GAS_LIMIT },
+);

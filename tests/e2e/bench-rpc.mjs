@@ -3,7 +3,7 @@
 // second from the first send to the last inclusion. Usage: [IN_FLIGHT=n] node bench-rpc.mjs [senders] [perSender] [blockGasLimit]
 import { parseEther, keccak256, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { DEV_KEYS, batch, childCpuSeconds, waitReady, waitNonces, waitNextBlock, sendAll, spawnAnvil, spawnSheaf, reportMedians } from './node.mjs';
+import { DEV_KEYS, batch, childCpuSeconds, waitReady, waitNonces, waitNextBlock, sendAll, spawnAnvil, spawnSheaf, sideBySide } from './node.mjs';
 
 const SENDERS = Number(process.argv[2] ?? 200);
 const PER_SENDER = Number(process.argv[3] ?? 50); // Sheaf's mempool queues at most 64 per sender
@@ -54,7 +54,7 @@ async function run(name, start) {
     await waitNonces(url, senders, PER_SENDER);
     const done = performance.now();
     const seconds = (done - started) / 1000;
-    return { name, txs: raws.length, sendSeconds: (sent - started) / 1000, seconds, cpu, txPerSecond: raws.length / seconds };
+    return { name, count: raws.length, sendSeconds: (sent - started) / 1000, seconds, cpu, perSecond: raws.length / seconds };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
@@ -65,25 +65,7 @@ async function run(name, start) {
 const anvil = () => spawnAnvil(GAS_LIMIT);
 const sheaf = () => spawnSheaf(GAS_LIMIT);
 
-// ONLY=sheaf (or anvil) runs one chain, for profiling one side; the ratio needs both.
-const only = process.env.ONLY;
-// RUNS=n repeats the side-by-side run n times, alternating chains, and adds the medians.
-const rounds = [];
-for (let round = 0; round < Number(process.env.RUNS ?? 1); round++) {
-  const results = [];
-  if (only !== 'sheaf') results.push(await run('anvil', anvil));
-  if (only !== 'anvil') results.push(await run('sheaf', sheaf));
-  for (const r of results) {
-    console.log(`${r.name.padEnd(6)} ${r.txs} transfers in ${r.seconds.toFixed(2)} s (all sent after ${r.sendSeconds.toFixed(2)} s): ${r.txPerSecond.toFixed(0)} tx/s`);
-    console.log(`       CPU while sending: node ${r.cpu.node.toFixed(2)} core-s, client ${r.cpu.client.toFixed(2)} core-s`);
-  }
-  console.log(`block gas limit: ${GAS_LIMIT ?? 'default (30M)'}`);
-  if (results.length === 2) {
-    console.log(`sheaf / anvil = ${(results[1].txPerSecond / results[0].txPerSecond).toFixed(2)}x`);
-    // Both chains include transactions only at their 1-second blocks, which rounds the figure above
-    // to a ratio of block counts; the rate at which each accepted the sends is not rounded.
-    console.log(`accepting: sheaf / anvil = ${(results[0].sendSeconds / results[1].sendSeconds).toFixed(2)}x`);
-  }
-  rounds.push(results);
-}
-reportMedians(rounds);
+await sideBySide(
+  { anvil: () => run('anvil', anvil), sheaf: () => run('sheaf', sheaf) },
+  { noun: 'transfers', rate: 'tx/s', gasLimit: GAS_LIMIT },
+);

@@ -178,16 +178,40 @@ export function spawnSheaf(gasLimit) {
 }
 
 /**
- * After RUNS=n rounds of a side-by-side benchmark (each round runs anvil, then Sheaf), prints each
- * chain's median time and the median of the rounds' ratios: one round's ratio moves with anvil's
- * speed on the moment (3.2 s and 4.0 s for the same load within an hour).
+ * Runs a side-by-side benchmark: anvil, then Sheaf, and prints each one's result and their
+ * ratios. Each `run` resolves to `{ name, count, sendSeconds, seconds, cpu, perSecond }`; `noun`
+ * and `rate` name what was counted ("swaps", "swaps/s").
+ *
+ * ONLY=sheaf (or anvil) runs one chain, for profiling one side; the ratio needs both. RUNS=n
+ * repeats the pair n times and then prints each chain's median time and the median of the
+ * rounds' ratios: one round's ratio moves with anvil's speed on the moment (3.2 s and 4.0 s for
+ * the same load within an hour).
  */
-export function reportMedians(rounds) {
+export async function sideBySide({ anvil, sheaf }, { noun, rate, gasLimit }) {
+  const only = process.env.ONLY;
+  const rounds = [];
+  for (let round = 0; round < Number(process.env.RUNS ?? 1); round++) {
+    const results = [];
+    if (only !== 'sheaf') results.push(await anvil());
+    if (only !== 'anvil') results.push(await sheaf());
+    for (const r of results) {
+      console.log(`${r.name.padEnd(6)} ${r.count} ${noun} in ${r.seconds.toFixed(2)} s (all sent after ${r.sendSeconds.toFixed(2)} s): ${r.perSecond.toFixed(0)} ${rate}`);
+      console.log(`       CPU while sending: node ${r.cpu.node.toFixed(2)} core-s, client ${r.cpu.client.toFixed(2)} core-s`);
+    }
+    console.log(`block gas limit: ${gasLimit ?? 'default (30M)'}`);
+    if (results.length === 2) {
+      console.log(`sheaf / anvil = ${(results[1].perSecond / results[0].perSecond).toFixed(2)}x`);
+      // Both chains include transactions only at their 1-second blocks, which rounds the figure
+      // above to a ratio of block counts; the rate at which each accepted the sends is not rounded.
+      console.log(`accepting: sheaf / anvil = ${(results[0].sendSeconds / results[1].sendSeconds).toFixed(2)}x`);
+    }
+    rounds.push(results);
+  }
   if (rounds.length < 2 || rounds.some((r) => r.length !== 2)) return;
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const anvil = median(rounds.map(([a]) => a.seconds));
-  const sheaf = median(rounds.map(([, b]) => b.seconds));
+  const anvilSeconds = median(rounds.map(([a]) => a.seconds));
+  const sheafSeconds = median(rounds.map(([, b]) => b.seconds));
   const ratios = rounds.map(([a, b]) => a.seconds / b.seconds);
-  console.log(`over ${rounds.length} rounds: anvil median ${anvil.toFixed(2)} s, sheaf median ${sheaf.toFixed(2)} s; ` +
+  console.log(`over ${rounds.length} rounds: anvil median ${anvilSeconds.toFixed(2)} s, sheaf median ${sheafSeconds.toFixed(2)} s; ` +
     `ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ratio ${median(ratios).toFixed(2)}x`);
 }
