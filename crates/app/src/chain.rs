@@ -284,10 +284,18 @@ pub(crate) struct BlockBody {
     builder: BodyBuilder,
 }
 
+type BodyItem = (StoredTx, Bytes, StoredReceipt);
+
+/// Items go to the tries thread in batches of this many. Sent one by one, each send woke the
+/// thread, which had caught up and gone to sleep: a futex call per transaction, about a tenth of
+/// a 5,000-transfer block's time.
+const TRIES_BATCH: usize = 64;
+
 enum BodyBuilder {
     Here(Box<Body>),
     Thread {
-        items: std::sync::mpsc::Sender<(StoredTx, Bytes, StoredReceipt)>,
+        batch: Vec<BodyItem>,
+        items: std::sync::mpsc::Sender<Vec<BodyItem>>,
         worker: std::thread::JoinHandle<Body>,
     },
 }
@@ -300,18 +308,24 @@ impl BlockBody {
                 builder: BodyBuilder::Here(Box::default()),
             };
         }
-        let (items, received) = std::sync::mpsc::channel::<(StoredTx, Bytes, StoredReceipt)>();
+        let (items, received) = std::sync::mpsc::channel::<Vec<BodyItem>>();
         let spawned = std::thread::Builder::new()
             .name("block-tries".into())
             .spawn(move || {
                 let mut body = Body::default();
-                for (tx, encoded, receipt) in received {
-                    body.push(tx, &encoded, receipt);
+                for batch in received {
+                    for (tx, encoded, receipt) in batch {
+                        body.push(tx, &encoded, receipt);
+                    }
                 }
                 body
             });
         let builder = match spawned {
-            Ok(worker) => BodyBuilder::Thread { items, worker },
+            Ok(worker) => BodyBuilder::Thread {
+                batch: Vec::with_capacity(TRIES_BATCH),
+                items,
+                worker,
+            },
             // Without a thread the same tries are built here, only later.
             Err(_) => BodyBuilder::Here(Box::default()),
         };
@@ -325,8 +339,12 @@ impl BlockBody {
         match &mut self.builder {
             BodyBuilder::Here(body) => body.push(tx, &encoded, receipt),
             // The worker only stops receiving if it panicked, and `seal` raises that panic.
-            BodyBuilder::Thread { items, .. } => {
-                let _ = items.send((tx, encoded, receipt));
+            BodyBuilder::Thread { batch, items, .. } => {
+                batch.push((tx, encoded, receipt));
+                if batch.len() == TRIES_BATCH {
+                    let full = std::mem::replace(batch, Vec::with_capacity(TRIES_BATCH));
+                    let _ = items.send(full);
+                }
             }
         }
     }
@@ -340,7 +358,14 @@ impl BlockBody {
     ) -> StoredBlock {
         let body = match self.builder {
             BodyBuilder::Here(body) => *body,
-            BodyBuilder::Thread { items, worker } => {
+            BodyBuilder::Thread {
+                batch,
+                items,
+                worker,
+            } => {
+                if !batch.is_empty() {
+                    let _ = items.send(batch);
+                }
                 drop(items);
                 worker
                     .join()
