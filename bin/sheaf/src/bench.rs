@@ -616,60 +616,69 @@ fn swaps(count: usize, senders: usize, block_size: usize, admitted: bool) -> any
     Ok(())
 }
 
-/// Native swaps against revm running the Solidity pair: each round builds both from scratch
-/// (untimed), then times `swaps` swaps on each, alternating which engine goes first. Every swap's
-/// amount out must be equal on both engines, or the run is refused.
+/// Native swaps against revm running the same swap in Solidity, in two shapes (a single pair, and
+/// Uniswap V2's router and pair): each round builds the three engines from scratch (untimed), then
+/// times `swaps` swaps on each, rotating which engine goes first. Every swap's amount out must be
+/// equal on all engines, or the run is refused.
 fn evm_swaps(swaps: usize, swappers: usize, rounds: usize) -> anyhow::Result<()> {
-    use sheaf_evm_bench::{EvmSwaps, NativeSwaps};
+    use sheaf_evm_bench::{EvmSwaps, NativeSwaps, SolidityShape};
 
     let amount = |i: usize| ETHER + U256::from(i as u64 % 1_000) * U256::from(GWEI);
     let direction = |i: usize| (i / swappers).is_multiple_of(2);
-    let (mut native_rates, mut evm_rates) = (vec![], vec![]);
+    // Rates per engine: native, single pair, V2 shape.
+    let mut rates: [Vec<f64>; 3] = Default::default();
     for round in 0..rounds {
         let native = NativeSwaps::new(swappers)?;
         let mut block = native.block(swappers)?;
-        let mut evm = EvmSwaps::new(swappers)?;
-        let mut run_native = || -> anyhow::Result<(f64, Vec<U256>)> {
+        let mut single = EvmSwaps::new(swappers, SolidityShape::SinglePair)?;
+        let mut v2 = EvmSwaps::new(swappers, SolidityShape::UniswapV2)?;
+        let mut round_rates = [0.0; 3];
+        let mut outs: [Vec<U256>; 3] = Default::default();
+        for turn in 0..3 {
+            let engine = (round + turn) % 3;
             let started = Instant::now();
-            let outs = (0..swaps)
-                .map(|i| native.swap(&mut block, i % swappers, direction(i), amount(i)))
+            let paid = (0..swaps)
+                .map(|i| {
+                    let (who, a_to_b, amount_in) = (i % swappers, direction(i), amount(i));
+                    match engine {
+                        0 => native.swap(&mut block, who, a_to_b, amount_in),
+                        1 => single.swap(who, a_to_b, amount_in),
+                        _ => v2.swap(who, a_to_b, amount_in),
+                    }
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            Ok((swaps as f64 / started.elapsed().as_secs_f64(), outs))
-        };
-        let mut run_evm = || -> anyhow::Result<(f64, Vec<U256>)> {
-            let started = Instant::now();
-            let outs = (0..swaps)
-                .map(|i| evm.swap(i % swappers, direction(i), amount(i)))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            Ok((swaps as f64 / started.elapsed().as_secs_f64(), outs))
-        };
-        let ((native_rate, native_outs), (evm_rate, evm_outs)) = if round % 2 == 0 {
-            let n = run_native()?;
-            (n, run_evm()?)
-        } else {
-            let e = run_evm()?;
-            (run_native()?, e)
-        };
-        if native_outs != evm_outs {
+            round_rates[engine] = swaps as f64 / started.elapsed().as_secs_f64();
+            outs[engine] = paid;
+        }
+        if outs[0] != outs[1] || outs[0] != outs[2] {
             anyhow::bail!("the engines paid different amounts: the benchmark is invalid");
         }
         eprintln!(
-            "round {}: native {native_rate:.0} swaps/s, revm {evm_rate:.0} swaps/s",
-            round + 1
+            "round {}: native {:.0}, revm single pair {:.0}, revm V2 router and pair {:.0} swaps/s",
+            round + 1,
+            round_rates[0],
+            round_rates[1],
+            round_rates[2]
         );
-        native_rates.push(native_rate);
-        evm_rates.push(evm_rate);
+        for (engine, rate) in round_rates.into_iter().enumerate() {
+            rates[engine].push(rate);
+        }
     }
-    let median = |rates: &mut Vec<f64>| {
-        rates.sort_by(f64::total_cmp);
-        rates[rates.len() / 2]
-    };
-    let (native, evm) = (median(&mut native_rates), median(&mut evm_rates));
+    let [native, single, v2] = rates.map(|mut r| {
+        r.sort_by(f64::total_cmp);
+        r[r.len() / 2]
+    });
     out!("swaps per engine per round {swaps} ({swappers} swappers, {rounds} rounds, medians)");
     out!(
         "native amm module        {native:>10.0} swaps/s  (Router02 swapExactTokensForTokens, overlay per tx)"
     );
-    out!("revm, Solidity pair      {evm:>10.0} swaps/s  (same swap, same amounts out, CacheDB)");
-    out!("ratio native / revm      {:>10.1}x", native / evm);
+    out!(
+        "revm, single pair        {single:>10.0} swaps/s  (ConstantProduct.sol: one contract, no lock or accumulators)"
+    );
+    out!(
+        "revm, V2 router + pair   {v2:>10.0} swaps/s  (V2Shaped.sol: Router02 -> Pair as Uniswap V2 runs it)"
+    );
+    out!("ratio native / single    {:>10.1}x", native / single);
+    out!("ratio native / V2 shape  {:>10.1}x", native / v2);
     Ok(())
 }

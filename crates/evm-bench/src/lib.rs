@@ -1,6 +1,7 @@
 //! One constant-product swap, two engines, the same run: Sheaf's amm module executing Router02's
-//! `swapExactTokensForTokens` natively, and `solidity/ConstantProduct.sol` (compiled by npm's
-//! solc into `artifacts/`) executed by revm. Both run in memory, one transaction after another,
+//! `swapExactTokensForTokens` natively, and the same swap in Solidity (compiled by npm's solc
+//! into `artifacts/`) executed by revm: `solidity/ConstantProduct.sol`'s single pair, or
+//! `solidity/V2Shaped.sol`'s router and pair in Uniswap V2's shape. Both run in memory, one transaction after another,
 //! each in its own overlay committed into the block's (natively a nested `Delta` over the block's
 //! `BlockDelta` and `ReadCache`, the layers `finalize_block` uses; revm's journal into a
 //! `CacheDB`); neither side recovers signatures, charges fees or hashes state, so the ratio
@@ -30,10 +31,25 @@ sol! {
     function sync();
     function token0() returns (address);
     function swapExactTokensForTokens(uint256 amountIn, uint256 amountOutMin, address tokenIn, address to, uint256 deadline) returns (uint256 amountOut);
+    function register(address pair);
 }
 
 const TOKEN_BIN: &str = include_str!("../artifacts/BenchToken.bin");
 const PAIR_BIN: &str = include_str!("../artifacts/BenchPair.bin");
+const V2_PAIR_BIN: &str = include_str!("../artifacts/V2Pair.bin");
+const V2_ROUTER_BIN: &str = include_str!("../artifacts/V2Router.bin");
+
+/// Which Solidity the EVM side runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SolidityShape {
+    /// `BenchPair`: one contract that prices, pulls, pays and updates the reserves. The least
+    /// work the EVM can do for this swap.
+    SinglePair,
+    /// `V2Router` calling `V2Pair`: Uniswap V2's shape, with the lock, the packed reserves and
+    /// timestamp, the price accumulators and the fee-adjusted invariant check, as the native
+    /// module keeps them.
+    UniswapV2,
+}
 
 /// Each side's pool: 5,000,000 of each token; each swapper holds 1,000,000 of each.
 pub const POOL_SIDE: u64 = 5_000_000;
@@ -50,7 +66,10 @@ pub fn swapper(i: usize) -> Address {
 /// The Solidity pair on revm.
 pub struct EvmSwaps {
     evm: revm::handler::MainnetEvm<revm::handler::MainnetContext<CacheDB<EmptyDB>>>,
+    shape: SolidityShape,
     pair: Address,
+    /// The V2 router; unused by the single pair.
+    router: Address,
     /// Token A and token B, as the native side names them.
     tokens: [Address; 2],
 }
@@ -60,7 +79,7 @@ fn hex_code(text: &str) -> anyhow::Result<Bytes> {
 }
 
 impl EvmSwaps {
-    pub fn new(swappers: usize) -> anyhow::Result<Self> {
+    pub fn new(swappers: usize, shape: SolidityShape) -> anyhow::Result<Self> {
         let deployer = Address::repeat_byte(0xde);
         let mut db = CacheDB::new(EmptyDB::default());
         db.insert_account_info(
@@ -74,15 +93,31 @@ impl EvmSwaps {
             .build_mainnet();
         let mut this = Self {
             evm,
+            shape,
             pair: Address::ZERO,
+            router: Address::ZERO,
             tokens: [Address::ZERO; 2],
         };
         let a = this.create(deployer, hex_code(TOKEN_BIN)?)?;
         let b = this.create(deployer, hex_code(TOKEN_BIN)?)?;
-        let mut pair_code = hex_code(PAIR_BIN)?.to_vec();
+        let pair_bin = match shape {
+            SolidityShape::SinglePair => PAIR_BIN,
+            SolidityShape::UniswapV2 => V2_PAIR_BIN,
+        };
+        let mut pair_code = hex_code(pair_bin)?.to_vec();
         pair_code.extend_from_slice(&alloy_sol_types::SolValue::abi_encode(&(a, b)));
         this.pair = this.create(deployer, pair_code.into())?;
         this.tokens = [a, b];
+        // Swappers approve whoever pulls their input: the pair itself, or V2's router.
+        let spender = match shape {
+            SolidityShape::SinglePair => this.pair,
+            SolidityShape::UniswapV2 => {
+                this.router = this.create(deployer, hex_code(V2_ROUTER_BIN)?)?;
+                let register = registerCall { pair: this.pair };
+                this.call(deployer, this.router, register.abi_encode())?;
+                this.router
+            }
+        };
         let side = U256::from(POOL_SIDE) * ETHER;
         for token in [a, b] {
             this.call(
@@ -106,7 +141,7 @@ impl EvmSwaps {
                     .abi_encode(),
                 )?;
                 let approve = approveCall {
-                    spender: this.pair,
+                    spender,
                     amount: U256::MAX,
                 };
                 this.call(swapper(i), token, approve.abi_encode())?;
@@ -155,10 +190,27 @@ impl EvmSwaps {
 
     /// One swap of `amount_in` of token A (or B when `a_to_b` is false); returns the amount out.
     pub fn swap(&mut self, who: usize, a_to_b: bool, amount_in: U256) -> anyhow::Result<U256> {
+        let token_in = self.tokens[usize::from(!a_to_b)];
+        if self.shape == SolidityShape::UniswapV2 {
+            use sheaf_abi::IUniswapV2Router02 as R;
+            let call = R::swapExactTokensForTokensCall {
+                amountIn: amount_in,
+                amountOutMin: U256::ZERO,
+                path: vec![token_in, self.tokens[usize::from(a_to_b)]],
+                to: swapper(who),
+                deadline: U256::MAX,
+            };
+            let out = self.call(swapper(who), self.router, call.abi_encode())?;
+            let amounts = R::swapExactTokensForTokensCall::abi_decode_returns(&out)?;
+            return amounts
+                .last()
+                .copied()
+                .ok_or_else(|| anyhow::anyhow!("no amounts"));
+        }
         let call = swapExactTokensForTokensCall {
             amountIn: amount_in,
             amountOutMin: U256::ZERO,
-            tokenIn: self.tokens[usize::from(!a_to_b)],
+            tokenIn: token_in,
             to: swapper(who),
             deadline: U256::MAX,
         };
