@@ -260,23 +260,21 @@ pub fn execute_tx<P: StateRead>(
     let (gas_used, outcome) = if wanted > tx.gas_limit() {
         (tx.gas_limit(), Err(Revert::reason("out of gas")))
     } else {
-        let mut overlay = Delta::new(&*block);
-        let mut logs = vec![];
-        let result = overlay
-            .transfer_eth(&sender, &to, tx.value())
-            .map_err(|e| Revert::reason(e.to_string()))
-            .and_then(|_| dispatch_to(callee, &mut overlay, &env, tx.input(), &mut logs));
-        let outcome = result.map(|output| (output, logs, overlay.into_changes()));
+        // The call's writes are kept only if it succeeds.
+        let outcome = block.transaction(|overlay| {
+            let mut logs = vec![];
+            overlay
+                .transfer_eth(&sender, &to, tx.value())
+                .map_err(|e| Revert::reason(e.to_string()))?;
+            dispatch_to(callee, overlay, &env, tx.input(), &mut logs).map(|output| (output, logs))
+        });
         (wanted, outcome)
     };
 
     let (success, logs, output, revert_reason) = match outcome {
         // A call's return value is not kept, as on Ethereum, where a receipt has none: nothing
         // reads it back, and a swap's amounts were a tenth of its block record.
-        Ok((_returned, logs, changes)) => {
-            block.apply(changes);
-            (true, logs, Bytes::new(), None)
-        }
+        Ok((_returned, logs)) => (true, logs, Bytes::new(), None),
         Err(revert) => (false, vec![], revert.data(), Some(revert.to_string())),
     };
 

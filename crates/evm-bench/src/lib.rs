@@ -1,11 +1,11 @@
 //! One constant-product swap, two engines, the same run: Sheaf's amm module executing Router02's
 //! `swapExactTokensForTokens` natively, and the same swap in Solidity (compiled by npm's solc
 //! into `artifacts/`) executed by revm: `solidity/ConstantProduct.sol`'s single pair, or
-//! `solidity/V2Shaped.sol`'s router and pair in Uniswap V2's shape. Both run in memory, one transaction after another,
-//! each in its own overlay committed into the block's (natively a nested `Delta` over the block's
-//! `BlockDelta` and `ReadCache`, the layers `finalize_block` uses; revm's journal into a
-//! `CacheDB`); neither side recovers signatures, charges fees or hashes state, so the ratio
-//! is execution against execution.
+//! `solidity/V2Shaped.sol`'s router and pair in Uniswap V2's shape. Both run in memory, one
+//! transaction after another, each undone if it fails (natively a `BlockDelta` transaction over a
+//! `ReadCache`, the layers `finalize_block` uses; on revm its journal over a `CacheDB`); neither
+//! side recovers signatures, charges fees or hashes state, so the ratio is execution against
+//! execution.
 
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{SolCall, sol};
@@ -22,7 +22,7 @@ use sheaf_app::{
 };
 use sheaf_module_api::{BlockContext, CallEnv};
 use sheaf_primitives::ETHER;
-use sheaf_state::{BlockDelta, Delta, ReadCache, Snapshot, StateRead};
+use sheaf_state::{BlockDelta, ReadCache, Snapshot, StateRead};
 
 sol! {
     function mint(address to, uint256 amount);
@@ -301,7 +301,7 @@ impl NativeSwaps {
         Ok(block)
     }
 
-    /// One call in its own nested overlay, kept only if it succeeds (as a transaction's is).
+    /// One call as `finalize_block` runs a transaction's, its writes kept only if it succeeds.
     fn run<P: StateRead>(
         &self,
         block: &mut BlockDelta<P>,
@@ -315,13 +315,9 @@ impl NativeSwaps {
             value: U256::ZERO,
             block: self.block,
         };
-        let mut tx = Delta::new(&*block);
-        let mut logs = vec![];
-        let output = sheaf_app::execute::dispatch(&mut tx, &env, data, &mut logs)
-            .map_err(|e| anyhow::anyhow!("{to}: {e}"))?;
-        let changes = tx.into_changes();
-        block.apply(changes);
-        Ok(output)
+        block
+            .transaction(|tx| sheaf_app::execute::dispatch(tx, &env, data, &mut vec![]))
+            .map_err(|e| anyhow::anyhow!("{to}: {e}"))
     }
 
     /// One Router02 swap of `amount_in` of token A (or B); returns the amount out.

@@ -98,6 +98,78 @@ impl<P: StateRead> BlockDelta<P> {
     pub fn apply(&mut self, child: Changes) {
         self.changes.extend(child);
     }
+
+    /// Runs one transaction's writes straight into the block, keeping them if `run` returns `Ok`
+    /// and undoing them if it returns `Err`: what a [`Delta`] over the block followed by
+    /// [`BlockDelta::apply`] does, without a second map to look through on every read and to merge
+    /// at the end (a tenth of a native swap's time went to that map).
+    pub fn transaction<T, E>(
+        &mut self,
+        run: impl FnOnce(&mut TxOverlay<'_, P>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut tx = TxOverlay {
+            block: self,
+            // Room for a swap's writes without regrowing.
+            undo: Vec::with_capacity(16),
+        };
+        let result = run(&mut tx);
+        if result.is_err() {
+            tx.roll_back();
+        }
+        result
+    }
+}
+
+/// A transaction's view of its block while [`BlockDelta::transaction`] runs: writes land in the
+/// block's map, and each one records what it replaced so that a failed transaction can put it
+/// back.
+pub struct TxOverlay<'b, P> {
+    block: &'b mut BlockDelta<P>,
+    undo: Vec<Undo>,
+}
+
+/// `(key, what the block held under it before)`: `None` when the block held nothing, so undoing
+/// removes the key rather than writing a deletion.
+type Undo = (Vec<u8>, Option<Option<Vec<u8>>>);
+
+impl<P> TxOverlay<'_, P> {
+    fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let before = self.block.changes.insert(key.clone(), value);
+        self.undo.push((key, before));
+    }
+
+    /// Undoes the writes newest first, so a key written twice ends as it was before the first.
+    fn roll_back(&mut self) {
+        while let Some((key, before)) = self.undo.pop() {
+            match before {
+                Some(value) => {
+                    self.block.changes.insert(key, value);
+                }
+                None => {
+                    self.block.changes.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+impl<P: StateRead> StateRead for TxOverlay<'_, P> {
+    fn get_raw(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.block.get_raw(key)
+    }
+    fn read_raw<R>(&self, key: &[u8], read: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        self.block.read_raw(key, read)
+    }
+}
+
+impl<P: StateRead> StateWrite for TxOverlay<'_, P> {
+    fn put_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.write(key, Some(value));
+    }
+
+    fn delete(&mut self, key: Vec<u8>) {
+        self.write(key, None);
+    }
 }
 
 impl<P: StateRead> StateRead for BlockDelta<P> {
@@ -168,7 +240,7 @@ mod tests {
         /// the order its map keeps.
         #[test]
         fn block_delta_behaves_as_delta(
-            ops in proptest::collection::vec((0u8..3, 0u8..24, 0u8..4), 0..200)
+            ops in proptest::collection::vec((0u8..4, 0u8..24, 0u8..4), 0..200)
         ) {
             let base = Base((0u8..24).step_by(3).map(|k| (vec![k], vec![k])).collect());
             let mut ordered = Delta::new(&base);
@@ -183,13 +255,47 @@ mod tests {
                         ordered.delete(vec![key]);
                         hashed.delete(vec![key]);
                     }
-                    _ => {
+                    2 => {
                         let mut tx = Delta::new(&hashed);
                         tx.put_raw(vec![key], vec![value, value]);
                         tx.delete(vec![key.wrapping_add(1)]);
                         let changes = tx.into_changes();
                         ordered.apply(changes.clone());
                         hashed.apply(changes);
+                    }
+                    // A transaction written straight into the block: kept when it succeeds
+                    // (odd `value`), undone when it fails, and reading its own writes meanwhile.
+                    _ => {
+                        let keep = value % 2 == 1;
+                        let mut tx = Delta::new(&ordered);
+                        let outcome = hashed.transaction(|journal| {
+                            for (k, v) in [(key, Some(value)), (key.wrapping_add(2), None), (key, Some(value + 1))] {
+                                let k = vec![k];
+                                match v {
+                                    Some(v) => {
+                                        tx.put_raw(k.clone(), vec![v]);
+                                        journal.put_raw(k, vec![v]);
+                                    }
+                                    None => {
+                                        tx.delete(k.clone());
+                                        journal.delete(k);
+                                    }
+                                }
+                            }
+                            for k in 0u8..26 {
+                                if tx.get_raw(&[k]) != journal.get_raw(&[k]) {
+                                    return Err("the journal reads differently from a delta");
+                                }
+                            }
+                            if keep { Ok(()) } else { Err("failed") }
+                        });
+                        match outcome {
+                            Ok(()) => {
+                                let changes = tx.into_changes();
+                                ordered.apply(changes);
+                            }
+                            Err(why) => proptest::prop_assert_eq!(why, "failed"),
+                        }
                     }
                 }
                 for key in 0u8..26 {

@@ -14,7 +14,7 @@ mod tree;
 mod typed;
 
 pub use cache::{ReadCache, SharedReadCache};
-pub use delta::{BlockDelta, Changes, Delta};
+pub use delta::{BlockDelta, Changes, Delta, TxOverlay};
 pub use storage::{AuxWrite, PreparedCommit, Snapshot, Storage, StorageError};
 pub use typed::{StateReadExt, StateWriteExt};
 
