@@ -9,6 +9,7 @@
 
 mod cache;
 mod delta;
+mod filter;
 mod storage;
 mod tree;
 mod typed;

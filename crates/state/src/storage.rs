@@ -5,10 +5,11 @@ use jmt::{
     KeyHash, OwnedValue, RootHash, Sha256Jmt, Version,
     storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader},
 };
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::{
     Changes, StateRead,
+    filter::KeyFilter,
     tree::{self, EncodedNodes},
 };
 
@@ -83,6 +84,8 @@ impl PreparedCommit {
 #[derive(Clone)]
 pub struct Storage {
     db: Arc<Database>,
+    /// Every key hash ever written, so reads of keys that never existed skip the B-tree.
+    written: Arc<KeyFilter>,
 }
 
 impl Storage {
@@ -96,7 +99,11 @@ impl Storage {
             txn.open_table(AUX).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
-        Ok(Self { db: Arc::new(db) })
+        let written = KeyFilter::with(stored_key_hashes(&db)?.into_iter());
+        Ok(Self {
+            db: Arc::new(db),
+            written: Arc::new(written),
+        })
     }
 
     /// The last committed height and its app hash, or `None` before genesis.
@@ -125,6 +132,7 @@ impl Storage {
             version,
             values,
             nodes,
+            written: self.written.clone(),
         })
     }
 
@@ -181,7 +189,15 @@ impl Storage {
             meta.insert(META_APP_HASH, prepared.root.as_slice())
                 .map_err(db_err)?;
         }
-        txn.commit().map_err(db_err)
+        // Before the commit is visible: no reader of the new version may find a new key absent.
+        self.written
+            .add(prepared.values.iter().map(|(key_hash, _)| *key_hash));
+        txn.commit().map_err(db_err)?;
+        if self.written.is_full() {
+            self.written
+                .rebuild(stored_key_hashes(&self.db)?.into_iter());
+        }
+        Ok(())
     }
 
     /// Reads a caller-owned record.
@@ -235,6 +251,7 @@ pub struct Snapshot {
     version: u64,
     values: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
     nodes: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+    written: Arc<KeyFilter>,
 }
 
 impl Snapshot {
@@ -247,6 +264,9 @@ impl Snapshot {
     }
 
     fn value_at(&self, key_hash: [u8; 32], version: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        if !self.written.may_contain(&key_hash) {
+            return Ok(None);
+        }
         let low = value_key(key_hash, 0);
         let high = value_key(key_hash, version);
         let mut range = self
@@ -449,6 +469,22 @@ fn update_tree(
     }
 }
 
+/// Every distinct key hash in the values table, in order.
+fn stored_key_hashes(db: &Database) -> Result<Vec<[u8; 32]>, StorageError> {
+    let txn = db.begin_read().map_err(db_err)?;
+    let values = txn.open_table(VALUES).map_err(db_err)?;
+    let mut hashes: Vec<[u8; 32]> = Vec::new();
+    for entry in values.iter().map_err(db_err)? {
+        let (key, _) = entry.map_err(db_err)?;
+        let key_hash: [u8; 32] = key.value()[..32].try_into().map_err(db_err)?;
+        // Versions of one key are adjacent.
+        if hashes.last() != Some(&key_hash) {
+            hashes.push(key_hash);
+        }
+    }
+    Ok(hashes)
+}
+
 pub(crate) fn node_key_bytes(node_key: &NodeKey) -> Vec<u8> {
     let mut key = node_key.version().to_be_bytes().to_vec();
     // borsh of a NodeKey cannot fail: it is plain bytes and integers.
@@ -519,6 +555,55 @@ mod tests {
         assert_eq!(storage.latest().expect("latest"), Some((1, root1)));
         assert_eq!(storage.root_at(0).expect("root"), root0);
         assert_eq!(storage.root_at(1).expect("root"), root1);
+    }
+
+    /// The filter of written keys is rebuilt from the store when it reopens and when it fills
+    /// up; through both, a key written at any version reads as stored, at every version.
+    #[test]
+    fn keys_read_right_through_reopening_and_a_growing_filter() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db");
+        let key = |i: u32| format!("key-{i}").into_bytes();
+        {
+            let storage = Storage::open(&path).expect("open");
+            let mut v0 = Changes::new();
+            v0.insert(key(0), Some(b"first".to_vec()));
+            commit(&storage, 0, &v0);
+            let mut v1 = Changes::new();
+            v1.insert(key(0), None);
+            commit(&storage, 1, &v1);
+        }
+        let storage = Storage::open(&path).expect("reopen");
+        assert_eq!(
+            storage.snapshot(0).expect("v0").get_raw(&key(0)),
+            Some(b"first".to_vec())
+        );
+        assert_eq!(storage.snapshot(1).expect("v1").get_raw(&key(0)), None);
+
+        // More keys than the smallest filter plans for, so it is rebuilt larger on commit.
+        let many = 70_000;
+        let mut v2 = Changes::new();
+        for i in 1..=many {
+            v2.insert(key(i), Some(i.to_be_bytes().to_vec()));
+        }
+        commit(&storage, 2, &v2);
+        let mut v3 = Changes::new();
+        v3.insert(key(many + 1), Some(b"after".to_vec()));
+        commit(&storage, 3, &v3);
+        let latest = storage.snapshot(3).expect("v3");
+        for i in (1..=many).step_by(97) {
+            assert_eq!(
+                latest.get_raw(&key(i)),
+                Some(i.to_be_bytes().to_vec()),
+                "key {i}"
+            );
+        }
+        assert_eq!(latest.get_raw(&key(many + 1)), Some(b"after".to_vec()));
+        assert_eq!(latest.get_raw(&key(many + 2)), None);
+        assert_eq!(
+            storage.snapshot(0).expect("v0").get_raw(&key(0)),
+            Some(b"first".to_vec())
+        );
     }
 
     #[test]
