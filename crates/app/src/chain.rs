@@ -527,10 +527,12 @@ impl StoredBlock {
             AuxWrite {
                 key: key_header(number),
                 value: encode_record(&header),
+                scattered: false,
             },
             AuxWrite {
                 key: key_block_hash(&self.hash),
                 value: number.to_be_bytes().to_vec(),
+                scattered: true,
             },
         ]);
         for (index, tx) in self.txs.iter().enumerate() {
@@ -539,6 +541,7 @@ impl StoredBlock {
             writes.push(AuxWrite {
                 key: key_tx(&tx.hash),
                 value: location,
+                scattered: true,
             });
         }
         writes
@@ -596,6 +599,7 @@ fn block_record_writes(number: u64, segments: Vec<Vec<u8>>) -> Vec<AuxWrite> {
         return vec![AuxWrite {
             key: key_block(number),
             value: segments.concat(),
+            scattered: false,
         }];
     }
     let mut pieces: Vec<Vec<u8>> = vec![];
@@ -612,6 +616,7 @@ fn block_record_writes(number: u64, segments: Vec<Vec<u8>>) -> Vec<AuxWrite> {
     let mut writes = vec![AuxWrite {
         key: key_block(number),
         value: list,
+        scattered: false,
     }];
     writes.extend(
         pieces
@@ -620,6 +625,7 @@ fn block_record_writes(number: u64, segments: Vec<Vec<u8>>) -> Vec<AuxWrite> {
             .map(|(index, piece)| AuxWrite {
                 key: key_block_piece(number, index as u32),
                 value: piece,
+                scattered: false,
             }),
     );
     writes
@@ -796,6 +802,7 @@ impl ChainReader {
                 Ok(AuxWrite {
                     key: key_swap_volume(&pair, number),
                     value,
+                    scattered: false,
                 })
             })
             .collect::<Result<Vec<_>, ChainError>>()?;
@@ -803,6 +810,7 @@ impl ChainReader {
             writes.push(AuxWrite {
                 key: KEY_SWAP_VOLUME_FROM.to_vec(),
                 value: number.to_be_bytes().to_vec(),
+                scattered: false,
             });
         }
         Ok(writes)
@@ -1320,6 +1328,7 @@ mod tests {
         let json = AuxWrite {
             key: key_block(8),
             value: serde_json::to_vec(&old).expect("json"),
+            scattered: false,
         };
         storage.commit(prepare(2), vec![json]).expect("commit");
         assert_eq!(chain.block(8).expect("read"), Some(old));
@@ -1327,6 +1336,7 @@ mod tests {
         let garbage = AuxWrite {
             key: key_block(9),
             value: vec![RLP_RECORD, 0xc1],
+            scattered: false,
         };
         storage.commit(prepare(3), vec![garbage]).expect("commit");
         assert!(matches!(chain.block(9), Err(ChainError::Corrupt(_))));
