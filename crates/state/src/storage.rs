@@ -199,6 +199,11 @@ impl Storage {
         let staged_here = prepared.values.len() + aux.iter().filter(|w| w.scattered).count();
         let staged = self.staged.load(Ordering::Relaxed) + staged_here as u64;
         let merge = staged >= MERGE_AT;
+        // The staged entries go over first: this block's writes are newer and land on top.
+        if merge {
+            merge_into(&txn, VALUES_NEW, VALUES)?;
+            merge_into(&txn, AUX_NEW, AUX)?;
+        }
         {
             let mut nodes = txn.open_table(NODES).map_err(db_err)?;
             for (key, node) in &prepared.nodes {
@@ -206,7 +211,10 @@ impl Storage {
                     .insert(key.as_slice(), node.as_slice())
                     .map_err(db_err)?;
             }
-            let mut values = txn.open_table(VALUES_NEW).map_err(db_err)?;
+            // A block that triggers a merge writes where the merge would move its entries.
+            let mut values = txn
+                .open_table(if merge { VALUES } else { VALUES_NEW })
+                .map_err(db_err)?;
             for (key_hash, value) in &prepared.values {
                 let encoded = encode_value(value.as_deref());
                 values
@@ -219,7 +227,7 @@ impl Storage {
             let mut aux_table = txn.open_table(AUX).map_err(db_err)?;
             let mut aux_new = txn.open_table(AUX_NEW).map_err(db_err)?;
             for write in &aux {
-                let table = if write.scattered {
+                let table = if write.scattered && !merge {
                     &mut aux_new
                 } else {
                     &mut aux_table
@@ -233,10 +241,6 @@ impl Storage {
                 .map_err(db_err)?;
             meta.insert(META_APP_HASH, prepared.root.as_slice())
                 .map_err(db_err)?;
-        }
-        if merge {
-            merge_into(&txn, VALUES_NEW, VALUES)?;
-            merge_into(&txn, AUX_NEW, AUX)?;
         }
         // Before the commit is visible: no reader of the new version may find a new key absent.
         self.written
