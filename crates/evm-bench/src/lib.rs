@@ -192,20 +192,9 @@ impl EvmSwaps {
     pub fn swap(&mut self, who: usize, a_to_b: bool, amount_in: U256) -> anyhow::Result<U256> {
         let token_in = self.tokens[usize::from(!a_to_b)];
         if self.shape == SolidityShape::UniswapV2 {
-            use sheaf_abi::IUniswapV2Router02 as R;
-            let call = R::swapExactTokensForTokensCall {
-                amountIn: amount_in,
-                amountOutMin: U256::ZERO,
-                path: vec![token_in, self.tokens[usize::from(a_to_b)]],
-                to: swapper(who),
-                deadline: U256::MAX,
-            };
-            let out = self.call(swapper(who), self.router, call.abi_encode())?;
-            let amounts = R::swapExactTokensForTokensCall::abi_decode_returns(&out)?;
-            return amounts
-                .last()
-                .copied()
-                .ok_or_else(|| anyhow::anyhow!("no amounts"));
+            let call = router02_swap(amount_in, self.tokens, a_to_b, who);
+            let out = self.call(swapper(who), self.router, call)?;
+            return router02_amount_out(&out);
         }
         let call = swapExactTokensForTokensCall {
             amountIn: amount_in,
@@ -328,29 +317,42 @@ impl NativeSwaps {
         a_to_b: bool,
         amount_in: U256,
     ) -> anyhow::Result<U256> {
-        use sheaf_abi::IUniswapV2Router02 as R;
-        let path = if a_to_b {
-            self.tokens.to_vec()
-        } else {
-            vec![self.tokens[1], self.tokens[0]]
-        };
-        let call = R::swapExactTokensForTokensCall {
-            amountIn: amount_in,
-            amountOutMin: U256::ZERO,
-            path,
-            to: swapper(who),
-            deadline: U256::MAX,
-        };
+        let call = router02_swap(amount_in, self.tokens, a_to_b, who);
         let out = self.run(
             block,
             swapper(who),
             sheaf_abi::system::UNISWAP_V2_ROUTER,
-            &call.abi_encode(),
+            &call,
         )?;
-        let amounts = R::swapExactTokensForTokensCall::abi_decode_returns(&out)?;
-        amounts
-            .last()
-            .copied()
-            .ok_or_else(|| anyhow::anyhow!("no amounts"))
+        router02_amount_out(&out)
     }
+}
+
+/// Router02's `swapExactTokensForTokens` of `amount_in` along `tokens` (A to B, or B to A), paid
+/// to swapper `who`, with no minimum and no deadline: the call both Router02s (Sheaf's and
+/// `V2Shaped.sol`'s) are given.
+fn router02_swap(amount_in: U256, tokens: [Address; 2], a_to_b: bool, who: usize) -> Vec<u8> {
+    let path = if a_to_b {
+        tokens.to_vec()
+    } else {
+        vec![tokens[1], tokens[0]]
+    };
+    sheaf_abi::IUniswapV2Router02::swapExactTokensForTokensCall {
+        amountIn: amount_in,
+        amountOutMin: U256::ZERO,
+        path,
+        to: swapper(who),
+        deadline: U256::MAX,
+    }
+    .abi_encode()
+}
+
+/// The last hop's amount out, from a Router02 swap's returned amounts.
+fn router02_amount_out(output: &[u8]) -> anyhow::Result<U256> {
+    let amounts =
+        sheaf_abi::IUniswapV2Router02::swapExactTokensForTokensCall::abi_decode_returns(output)?;
+    amounts
+        .last()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("no amounts"))
 }

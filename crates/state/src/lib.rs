@@ -3,9 +3,10 @@
 //! all keys as the app hash.
 //!
 //! Everything that touches consensus state goes through [`StateRead`] / [`StateWrite`], so the
-//! same module code runs against a committed [`Snapshot`] (RPC reads, `eth_call`) or a [`Delta`]
-//! (block execution). Deltas keep their changes in a `BTreeMap`, so what reaches the tree is always
-//! in key order, never in hash-map order.
+//! same module code runs against a committed [`Snapshot`] (RPC reads), a [`Delta`] (`eth_call`)
+//! or a block's [`BlockDelta`] (block execution, each transaction through
+//! [`BlockDelta::transaction`]). Overlays hand their changes over in key order, so what reaches
+//! the tree never depends on a hash map's order.
 
 mod cache;
 mod delta;
